@@ -1,0 +1,35 @@
+/* emit: one tick's figures as NDJSON lines, schema version 1.
+ *
+ * Records are built with libcjson (it escapes quotes, backslashes and control
+ * bytes; every string given to it is already valid UTF-8) with keys in the
+ * schema's order; percentages are formatted here as "%.2f" so they always
+ * carry a decimal point.  Lines are appended to a buffer that the caller
+ * writes with one write(2). */
+#ifndef KVMSTEAL_EMIT_H
+#define KVMSTEAL_EMIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "rate.h"
+#include "text.h"
+
+#define SCHEMA_VERSION 1
+#define DEFAULT_MAX_LINE_BYTES 8000
+
+struct emit_options {
+	const char *host_name;  /* valid UTF-8, not empty */
+	size_t max_line_bytes;  /* a longer VM line loses its vcpu array to vcpu records */
+	bool vcpu_records;      /* always write vcpu records instead of the array */
+};
+
+/* Appends the host record (when the host figures are valid) and one record
+ * per VM, each line ending in '\n'.  Returns 0 or -ENOMEM (out keeps only
+ * whole lines: it is cut back to its length at entry on failure). */
+int emit_tick(const struct tick_figures *figures, const struct emit_options *options,
+	      struct buf *out);
+
+/* "YYYY-MM-DDTHH:MM:SS.mmmZ" (UTC) into out[25]. */
+void emit_format_timestamp(const struct timespec *real, char out[25]);
+
+#endif

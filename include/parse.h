@@ -1,0 +1,77 @@
+/* parse: pure parsers for the /proc files kvmsteal reads.
+ *
+ * Each takes bytes and a length (no NUL needed, any content accepted) and
+ * fills a struct, returning 0 or -EINVAL.  None touches the filesystem, so the
+ * unit tests and the fuzzers feed them arbitrary bytes. */
+#ifndef KVMSTEAL_PARSE_H
+#define KVMSTEAL_PARSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define COMM_MAX 16 /* TASK_COMM_LEN: 15 bytes and a NUL */
+#define UUID_TEXT_LEN 36
+
+/* /proc/PID/task/TID/schedstat: three counters since the thread started. */
+struct schedstat {
+	uint64_t cpu_ns;     /* (1) time on a CPU */
+	uint64_t wait_ns;    /* (2) time runnable, waiting on a run queue */
+	uint64_t timeslices; /* (3) times it was scheduled in */
+};
+
+/* The fields of /proc/PID/stat (or task/TID/stat) that kvmsteal uses. */
+struct pid_stat {
+	char comm[COMM_MAX];    /* (2) between the first '(' and the last ')' */
+	char state;             /* (3) 'Z' zombie, 'X' dead, ... */
+	uint64_t utime;         /* (14) clock ticks, guest time included */
+	uint64_t stime;         /* (15) clock ticks */
+	uint64_t starttime;     /* (22) clock ticks after boot: identity with the pid */
+	uint64_t guest_time;    /* (43) clock ticks running a guest */
+};
+
+/* The aggregate "cpu" line of /proc/stat, in clock ticks. */
+struct cpu_times {
+	uint64_t user, nice, system, idle, iowait, irq, softirq, steal;
+	uint64_t guest, guest_nice; /* already counted inside user and nice */
+};
+
+struct host_stat {
+	struct cpu_times cpu;
+	unsigned cpu_count; /* number of "cpuN" lines: online CPUs */
+};
+
+/* What a QEMU command line says about the guest. */
+struct qemu_args {
+	char *name;       /* malloc'd, unescaped bytes (may hold any byte but NUL); NULL if none */
+	size_t name_len;
+	bool has_uuid;
+	bool uuid_malformed;             /* -uuid given but not 8-4-4-4-12 hex */
+	char uuid[UUID_TEXT_LEN + 1];    /* lowercase */
+};
+
+/* A vCPU thread name as QEMU sets it with debug-threads=on: "CPU <n>/KVM". */
+struct vcpu_name {
+	int id;
+	bool tcg; /* "CPU <n>/TCG" */
+};
+
+int parse_schedstat(const char *buf, size_t len, struct schedstat *out);
+int parse_pid_stat(const char *buf, size_t len, struct pid_stat *out);
+int parse_proc_stat(const char *buf, size_t len, struct host_stat *out);
+
+/* Parses the NUL-separated argv; out->name must be freed with qemu_args_free. */
+int parse_qemu_cmdline(const char *buf, size_t len, struct qemu_args *out);
+void qemu_args_free(struct qemu_args *args);
+
+/* True when a comm or an argv[0] basename names a QEMU system emulator:
+ * "qemu-kvm", "kvm", or "qemu-system-*". */
+bool parse_is_qemu_program(const char *name, size_t len);
+
+/* True for argv[0] (the bytes up to the first NUL) whose basename qualifies. */
+bool parse_is_qemu_argv0(const char *cmdline, size_t len);
+
+/* Returns true and fills out when comm is "CPU <n>/KVM" or "CPU <n>/TCG". */
+bool parse_vcpu_comm(const char *comm, size_t len, struct vcpu_name *out);
+
+#endif

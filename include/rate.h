@@ -1,0 +1,61 @@
+/* rate: turns two snapshots into the figures of one tick.
+ *
+ * Pure functions of (previous snapshot, current snapshot, clock ticks per
+ * second): the interval is the measured difference of the two snapshots'
+ * monotonic times, never the configured one.  Only what is present in both
+ * snapshots with the same identity and counters that did not go backwards
+ * gets figures; everything else restarts its series silently. */
+#ifndef KVMSTEAL_RATE_H
+#define KVMSTEAL_RATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "snapshot.h"
+
+struct vcpu_figures {
+	int id;
+	int tid;
+	double steal_pct; /* 100 * delta run-queue wait / interval, at most 100 */
+	double run_pct;   /* 100 * delta on-CPU time / interval, at most 100 */
+};
+
+struct vm_figures {
+	const struct vm_sample *vm; /* in the current snapshot */
+	const char *name;           /* valid UTF-8 */
+	bool tcg;                   /* the vCPU threads are TCG's, not KVM's */
+	size_t vcpu_count;          /* vCPU threads measured over the interval */
+	double steal_avg, steal_max, run_avg;
+	size_t other_count;         /* other threads measured over the interval */
+	double other_wait_pct;      /* sum over them: percent of one CPU */
+	double guest_pct, user_pct, system_pct;
+	size_t vcpu_first;          /* into tick_figures.vcpus, sorted by id */
+};
+
+/* mpstat semantics: percent of all CPUs; user and nice without guest time. */
+struct host_figures {
+	bool valid;
+	unsigned cpu_count;
+	double user, nice, system, idle, iowait, irq, softirq, steal, guest, guest_nice;
+};
+
+/* Owns its arrays (tick_figures_free); reusable from tick to tick. */
+struct tick_figures {
+	double interval_s;
+	struct timespec real; /* end of the interval */
+	struct host_figures host;
+	struct vm_figures *vms; /* sorted by pid */
+	size_t vm_count, vm_cap;
+	struct vcpu_figures *vcpus;
+	size_t vcpu_total, vcpu_cap;
+};
+
+/* Fills out (cleared first).  Returns 0, -EINVAL when the interval is not
+ * positive, -ENOMEM.  out points into cur: keep cur alive while using it. */
+int rate_compute(const struct snapshot *prev, const struct snapshot *cur, long clk_tck,
+		 struct tick_figures *out);
+
+void tick_figures_free(struct tick_figures *figures);
+
+#endif

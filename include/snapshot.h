@@ -1,0 +1,65 @@
+/* snapshot: every counter kvmsteal read at one instant.
+ *
+ * A snapshot is what the sampler fills and what the rate computation compares
+ * (previous vs current), so a test can build two of them from fixture trees.
+ * Identity survives PID/TID reuse: a process is (pid, starttime), a thread is
+ * (tid, starttime).  A snapshot owns its arrays and name bytes; it is reused
+ * from tick to tick (snapshot_clear keeps the memory). */
+#ifndef KVMSTEAL_SNAPSHOT_H
+#define KVMSTEAL_SNAPSHOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "parse.h"
+#include "text.h"
+
+#define VCPU_NONE (-1)
+
+struct thread_sample {
+	int tid;
+	uint64_t starttime;
+	int vcpu_id;     /* VCPU_NONE for an "other" thread */
+	bool tcg;        /* named "CPU n/TCG" */
+	uint64_t cpu_ns; /* schedstat (1) */
+	uint64_t wait_ns;/* schedstat (2): run-queue wait, the guest's steal */
+};
+
+struct vm_sample {
+	int pid;
+	uint64_t starttime;
+	size_t name_off;  /* into snapshot.names: valid UTF-8, NUL-terminated */
+	bool has_uuid;
+	char uuid[UUID_TEXT_LEN + 1];
+	uint64_t utime, stime, guest_time; /* clock ticks, /proc/PID/stat */
+	size_t thread_first;               /* into snapshot.threads, sorted by tid */
+	size_t thread_count;
+};
+
+struct snapshot {
+	double mono_s;           /* CLOCK_MONOTONIC when the sample started */
+	struct timespec real;    /* CLOCK_REALTIME, same instant */
+	bool host_valid;         /* /proc/stat could be read and parsed */
+	struct host_stat host;
+	struct vm_sample *vms;   /* sorted by pid */
+	size_t vm_count, vm_cap;
+	struct thread_sample *threads;
+	size_t thread_count, thread_cap;
+	struct buf names;
+};
+
+void snapshot_clear(struct snapshot *snap);
+void snapshot_free(struct snapshot *snap);
+
+/* Appends a VM (threads follow with snapshot_add_thread); NULL on ENOMEM. */
+struct vm_sample *snapshot_add_vm(struct snapshot *snap, const char *name, size_t name_len);
+int snapshot_add_thread(struct snapshot *snap, const struct thread_sample *thread);
+
+static inline const char *snapshot_vm_name(const struct snapshot *snap, const struct vm_sample *vm)
+{
+	return snap->names.data + vm->name_off;
+}
+
+#endif

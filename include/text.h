@@ -1,0 +1,31 @@
+/* text: byte buffers and the UTF-8 guard applied to untrusted bytes (VM names
+ * come from /proc/PID/cmdline and may be anything) before they reach JSON. */
+#ifndef KVMSTEAL_TEXT_H
+#define KVMSTEAL_TEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* A growable byte buffer; the owner frees it with buf_free. */
+struct buf {
+	char *data;
+	size_t len;
+	size_t cap;
+};
+
+int buf_reserve(struct buf *b, size_t extra); /* 0 or -ENOMEM */
+int buf_append(struct buf *b, const char *data, size_t len);
+void buf_free(struct buf *b);
+
+/* Worst-case output size of text_to_utf8 for len input bytes (NUL included). */
+#define TEXT_UTF8_MAX(len) (3 * (len) + 1)
+
+/* Copies in to out as valid UTF-8: each maximal ill-formed subsequence (and
+ * each NUL, which cJSON cannot carry) becomes U+FFFD.  out must hold
+ * TEXT_UTF8_MAX(len) bytes; it is NUL-terminated.  Returns its length. */
+size_t text_to_utf8(const char *in, size_t len, char *out);
+
+/* True when the len bytes are valid UTF-8 without NUL. */
+bool text_is_utf8(const char *in, size_t len);
+
+#endif

@@ -1,0 +1,387 @@
+#include "parse.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A cursor over bytes that are not NUL-terminated. */
+struct cursor {
+	const char *p;
+	const char *end;
+};
+
+static void skip_blanks(struct cursor *c)
+{
+	while (c->p < c->end && (*c->p == ' ' || *c->p == '\t'))
+		c->p++;
+}
+
+/* Reads one unsigned decimal; fails on no digit, overflow, or a glued suffix. */
+static int read_u64(struct cursor *c, uint64_t *out)
+{
+	uint64_t value = 0;
+	const char *start;
+
+	skip_blanks(c);
+	start = c->p;
+	while (c->p < c->end && *c->p >= '0' && *c->p <= '9') {
+		unsigned digit = (unsigned)(*c->p - '0');
+		if (value > (UINT64_MAX - digit) / 10)
+			return -EINVAL;
+		value = value * 10 + digit;
+		c->p++;
+	}
+	if (c->p == start)
+		return -EINVAL;
+	if (c->p < c->end && *c->p != ' ' && *c->p != '\t' && *c->p != '\n')
+		return -EINVAL;
+	*out = value;
+	return 0;
+}
+
+/* Skips one whitespace-separated token of any content. */
+static int skip_token(struct cursor *c)
+{
+	const char *start;
+
+	skip_blanks(c);
+	start = c->p;
+	while (c->p < c->end && *c->p != ' ' && *c->p != '\t' && *c->p != '\n')
+		c->p++;
+	return c->p == start ? -EINVAL : 0;
+}
+
+/* Nothing but blanks and one optional newline may follow the last field. */
+static bool at_line_end(struct cursor *c)
+{
+	skip_blanks(c);
+	if (c->p < c->end && *c->p == '\n')
+		c->p++;
+	return c->p == c->end;
+}
+
+int parse_schedstat(const char *buf, size_t len, struct schedstat *out)
+{
+	struct cursor c = { buf, buf + len };
+
+	if (read_u64(&c, &out->cpu_ns) || read_u64(&c, &out->wait_ns) ||
+	    read_u64(&c, &out->timeslices) || !at_line_end(&c))
+		return -EINVAL;
+	return 0;
+}
+
+static const char *find_last(const char *buf, size_t len, char ch)
+{
+	for (size_t i = len; i > 0; i--)
+		if (buf[i - 1] == ch)
+			return buf + i - 1;
+	return NULL;
+}
+
+/* Fields are numbered as in proc(5); the comm (2) may hold spaces and ')',
+ * so the fields after it are counted from the last ')'. */
+int parse_pid_stat(const char *buf, size_t len, struct pid_stat *out)
+{
+	const char *open = memchr(buf, '(', len);
+	const char *close = find_last(buf, len, ')');
+	struct cursor c;
+	size_t comm_len;
+
+	if (!open || !close || close < open)
+		return -EINVAL;
+	comm_len = (size_t)(close - open - 1);
+	if (comm_len > COMM_MAX - 1)
+		comm_len = COMM_MAX - 1;
+	memcpy(out->comm, open + 1, comm_len);
+	out->comm[comm_len] = '\0';
+
+	c.p = close + 1;
+	c.end = buf + len;
+	skip_blanks(&c);
+	if (c.p == c.end)
+		return -EINVAL;
+	out->state = *c.p;
+	for (int field = 3; field <= 43; field++) {
+		int err;
+		if (field == 14)
+			err = read_u64(&c, &out->utime);
+		else if (field == 15)
+			err = read_u64(&c, &out->stime);
+		else if (field == 22)
+			err = read_u64(&c, &out->starttime);
+		else if (field == 43)
+			err = read_u64(&c, &out->guest_time);
+		else
+			err = skip_token(&c);
+		if (err)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static bool starts_with(const char *p, const char *end, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	return (size_t)(end - p) >= n && memcmp(p, prefix, n) == 0;
+}
+
+/* "cpu  user nice system idle iowait irq softirq steal guest guest_nice";
+ * kernels before 2.6.33 stop early, so missing trailing fields read as 0. */
+static int parse_cpu_line(struct cursor *c, struct cpu_times *out)
+{
+	uint64_t *fields[] = { &out->user, &out->nice, &out->system, &out->idle,
+			       &out->iowait, &out->irq, &out->softirq, &out->steal,
+			       &out->guest, &out->guest_nice };
+	size_t count = sizeof(fields) / sizeof(fields[0]);
+
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < count; i++) {
+		skip_blanks(c);
+		if (c->p == c->end || *c->p == '\n')
+			return i >= 4 ? 0 : -EINVAL;
+		if (read_u64(c, fields[i]))
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static const char *next_line(const char *p, const char *end)
+{
+	const char *nl = memchr(p, '\n', (size_t)(end - p));
+	return nl ? nl + 1 : end;
+}
+
+static bool is_cpu_n_line(const char *p, const char *end)
+{
+	if (!starts_with(p, end, "cpu"))
+		return false;
+	p += 3;
+	if (p == end || *p < '0' || *p > '9')
+		return false;
+	while (p < end && *p >= '0' && *p <= '9')
+		p++;
+	return p < end && *p == ' ';
+}
+
+int parse_proc_stat(const char *buf, size_t len, struct host_stat *out)
+{
+	const char *end = buf + len;
+	const char *line = buf;
+	struct cursor c;
+
+	if (!starts_with(buf, end, "cpu "))
+		return -EINVAL;
+	c.p = buf + 4;
+	c.end = next_line(buf, end);
+	if (parse_cpu_line(&c, &out->cpu))
+		return -EINVAL;
+	out->cpu_count = 0;
+	for (line = c.end; line < end && is_cpu_n_line(line, end); line = next_line(line, end))
+		out->cpu_count++;
+	/* A file cut inside the per-CPU lines would under-count CPUs. */
+	if (line == end && len > 0 && end[-1] != '\n')
+		return -EINVAL;
+	return out->cpu_count > 0 ? 0 : -EINVAL;
+}
+
+bool parse_is_qemu_program(const char *name, size_t len)
+{
+	static const char prefix[] = "qemu-system-";
+	size_t plen = sizeof(prefix) - 1;
+
+	if (len == 8 && memcmp(name, "qemu-kvm", 8) == 0)
+		return true;
+	if (len == 3 && memcmp(name, "kvm", 3) == 0)
+		return true;
+	return len > plen && memcmp(name, prefix, plen) == 0;
+}
+
+bool parse_is_qemu_argv0(const char *cmdline, size_t len)
+{
+	const char *nul = memchr(cmdline, '\0', len);
+	size_t arg_len = nul ? (size_t)(nul - cmdline) : len;
+	const char *slash = find_last(cmdline, arg_len, '/');
+	const char *base = slash ? slash + 1 : cmdline;
+
+	return parse_is_qemu_program(base, arg_len - (size_t)(base - cmdline));
+}
+
+bool parse_vcpu_comm(const char *comm, size_t len, struct vcpu_name *out)
+{
+	struct cursor c = { comm, comm + len };
+	long id = 0;
+	const char *digits;
+
+	if (!starts_with(c.p, c.end, "CPU "))
+		return false;
+	c.p += 4;
+	digits = c.p;
+	while (c.p < c.end && *c.p >= '0' && *c.p <= '9' && c.p - digits < 7)
+		id = id * 10 + (*c.p++ - '0');
+	if (c.p == digits || (c.p - digits > 1 && *digits == '0'))
+		return false;
+	if (c.end - c.p != 4 || c.p[0] != '/')
+		return false;
+	if (memcmp(c.p + 1, "KVM", 3) == 0)
+		out->tcg = false;
+	else if (memcmp(c.p + 1, "TCG", 3) == 0)
+		out->tcg = true;
+	else
+		return false;
+	out->id = (int)id;
+	return true;
+}
+
+/* One argv element: [p, end) of the cmdline buffer. */
+struct arg {
+	const char *p;
+	const char *end;
+};
+
+/* Moves to the next NUL-separated element; the last may lack its NUL
+ * (a truncated read, or a process that rewrote its argv). */
+static bool next_arg(struct cursor *c, struct arg *arg)
+{
+	const char *nul;
+
+	if (c->p >= c->end)
+		return false;
+	nul = memchr(c->p, '\0', (size_t)(c->end - c->p));
+	arg->p = c->p;
+	arg->end = nul ? nul : c->end;
+	c->p = nul ? nul + 1 : c->end;
+	return true;
+}
+
+static bool arg_is(const struct arg *arg, const char *text)
+{
+	size_t n = strlen(text);
+	return (size_t)(arg->end - arg->p) == n && memcmp(arg->p, text, n) == 0;
+}
+
+/* QEMU option values end at a single ',' and spell a literal comma ",,".
+ * Copies the unescaped value into out (room for end-p bytes) and returns
+ * where the next parameter starts. */
+static const char *copy_opt_value(const char *p, const char *end, char *out, size_t *out_len)
+{
+	size_t n = 0;
+
+	while (p < end) {
+		if (*p == ',') {
+			if (p + 1 < end && p[1] == ',') {
+				out[n++] = ',';
+				p += 2;
+				continue;
+			}
+			p++;
+			break;
+		}
+		out[n++] = *p++;
+	}
+	*out_len = n;
+	return p;
+}
+
+/* "-name [guest=]NAME[,process=P][,debug-threads=on]": like QEMU's option
+ * parser, the first parameter is the implied "guest" key when no '=' comes
+ * before its first ','. Returns a malloc'd name or NULL when there is none. */
+static char *parse_name_option(const struct arg *value, size_t *name_len)
+{
+	const char *p = value->p;
+	char *scratch = malloc((size_t)(value->end - value->p) + 1);
+	char *name = NULL;
+	bool first = true;
+
+	if (!scratch)
+		return NULL;
+	while (p < value->end || first) {
+		size_t key_len = 0, len;
+		while (p + key_len < value->end && p[key_len] != '=' && p[key_len] != ',')
+			key_len++;
+		bool has_equals = p + key_len < value->end && p[key_len] == '=';
+		bool implied = first && !has_equals;
+		bool is_guest = has_equals && key_len == 5 && memcmp(p, "guest", 5) == 0;
+		first = false;
+		if (!implied && !has_equals) { /* a bare flag such as "foo" in "a,foo" */
+			p += key_len + (p + key_len < value->end);
+			continue;
+		}
+		p = copy_opt_value(implied ? p : p + key_len + 1, value->end, scratch, &len);
+		if (implied || is_guest) {
+			free(name);
+			name = malloc(len + 1);
+			if (!name)
+				break;
+			memcpy(name, scratch, len);
+			name[len] = '\0';
+			*name_len = len;
+		}
+	}
+	free(scratch);
+	return name;
+}
+
+static int hex_value(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/* QEMU accepts only the 36-character 8-4-4-4-12 form; we print it lowercase. */
+static bool copy_uuid(const struct arg *value, char out[UUID_TEXT_LEN + 1])
+{
+	if (value->end - value->p != UUID_TEXT_LEN)
+		return false;
+	for (int i = 0; i < UUID_TEXT_LEN; i++) {
+		char ch = value->p[i];
+		bool dash_pos = i == 8 || i == 13 || i == 18 || i == 23;
+		if (dash_pos ? ch != '-' : hex_value(ch) < 0)
+			return false;
+		out[i] = dash_pos ? '-' : "0123456789abcdef"[hex_value(ch)];
+	}
+	out[UUID_TEXT_LEN] = '\0';
+	return true;
+}
+
+int parse_qemu_cmdline(const char *buf, size_t len, struct qemu_args *out)
+{
+	struct cursor c = { buf, buf + len };
+	struct arg arg, value;
+
+	memset(out, 0, sizeof(*out));
+	if (len == 0)
+		return -EINVAL;
+	while (next_arg(&c, &arg)) {
+		bool is_name = arg_is(&arg, "-name") || arg_is(&arg, "--name");
+		bool is_uuid = arg_is(&arg, "-uuid") || arg_is(&arg, "--uuid");
+		if (!is_name && !is_uuid)
+			continue;
+		if (!next_arg(&c, &value))
+			break;
+		if (is_name) {
+			size_t name_len = 0;
+			char *name = parse_name_option(&value, &name_len);
+			if (name) { /* a later -name overrides, as in QEMU */
+				free(out->name);
+				out->name = name;
+				out->name_len = name_len;
+			}
+		} else {
+			out->has_uuid = copy_uuid(&value, out->uuid);
+			out->uuid_malformed = !out->has_uuid;
+		}
+	}
+	return 0;
+}
+
+void qemu_args_free(struct qemu_args *args)
+{
+	free(args->name);
+	args->name = NULL;
+	args->name_len = 0;
+}

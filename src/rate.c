@@ -1,0 +1,212 @@
+#include "rate.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A counter that went backwards gives no delta rather than a negative one. */
+static uint64_t delta(uint64_t cur, uint64_t prev)
+{
+	return cur > prev ? cur - prev : 0;
+}
+
+/* Guest time is inside user time (account_guest_time() adds to both):
+ * the part of user that is not guest, never below 0, as mpstat does. */
+static uint64_t delta_without(uint64_t cur, uint64_t cur_part, uint64_t prev, uint64_t prev_part)
+{
+	uint64_t now = cur > cur_part ? cur - cur_part : 0;
+	uint64_t before = prev > prev_part ? prev - prev_part : 0;
+	return delta(now, before);
+}
+
+static double percent_of(uint64_t part, uint64_t whole)
+{
+	return 100.0 * (double)part / (double)whole;
+}
+
+static void compute_host(const struct snapshot *prev, const struct snapshot *cur,
+			 struct host_figures *out)
+{
+	const struct cpu_times *a = &prev->host.cpu, *b = &cur->host.cpu;
+	uint64_t user = delta_without(b->user, b->guest, a->user, a->guest);
+	uint64_t nice = delta_without(b->nice, b->guest_nice, a->nice, a->guest_nice);
+	uint64_t system = delta(b->system, a->system), idle = delta(b->idle, a->idle);
+	uint64_t iowait = delta(b->iowait, a->iowait), irq = delta(b->irq, a->irq);
+	uint64_t softirq = delta(b->softirq, a->softirq), steal = delta(b->steal, a->steal);
+	uint64_t guest = delta(b->guest, a->guest), guest_nice = delta(b->guest_nice, a->guest_nice);
+	/* guest and guest_nice are already inside user and nice */
+	uint64_t total = delta(b->user, a->user) + delta(b->nice, a->nice) + system + idle +
+			 iowait + irq + softirq + steal;
+
+	memset(out, 0, sizeof(*out));
+	if (!prev->host_valid || !cur->host_valid || total == 0)
+		return;
+	out->valid = true;
+	out->cpu_count = cur->host.cpu_count;
+	out->user = percent_of(user, total);
+	out->nice = percent_of(nice, total);
+	out->system = percent_of(system, total);
+	out->idle = percent_of(idle, total);
+	out->iowait = percent_of(iowait, total);
+	out->irq = percent_of(irq, total);
+	out->softirq = percent_of(softirq, total);
+	out->steal = percent_of(steal, total);
+	out->guest = percent_of(guest, total);
+	out->guest_nice = percent_of(guest_nice, total);
+}
+
+/* Share of the interval, capped at 100: a thread cannot wait or run longer
+ * than the interval, and reads a few microseconds apart must not say so. */
+static double thread_percent(uint64_t ns, double interval_s)
+{
+	double pct = 100.0 * (double)ns / (interval_s * 1e9);
+	return pct > 100.0 ? 100.0 : pct;
+}
+
+static bool same_thread_forward(const struct thread_sample *a, const struct thread_sample *b)
+{
+	return a->starttime == b->starttime && b->cpu_ns >= a->cpu_ns && b->wait_ns >= a->wait_ns;
+}
+
+static int push_vcpu(struct tick_figures *out, const struct vcpu_figures *vcpu)
+{
+	if (out->vcpu_total == out->vcpu_cap) {
+		size_t cap = out->vcpu_cap ? out->vcpu_cap * 2 : 64;
+		struct vcpu_figures *grown = realloc(out->vcpus, cap * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		out->vcpus = grown;
+		out->vcpu_cap = cap;
+	}
+	out->vcpus[out->vcpu_total++] = *vcpu;
+	return 0;
+}
+
+static int compare_vcpus(const void *a, const void *b)
+{
+	const struct vcpu_figures *x = a, *y = b;
+	if (x->id != y->id)
+		return (x->id > y->id) - (x->id < y->id);
+	return (x->tid > y->tid) - (x->tid < y->tid);
+}
+
+/* Pairs the threads of one VM by (tid, starttime); both lists are sorted by tid. */
+static int compute_threads(const struct snapshot *prev, const struct vm_sample *pvm,
+			   const struct snapshot *cur, const struct vm_sample *cvm,
+			   double interval_s, struct tick_figures *out, struct vm_figures *vf)
+{
+	const struct thread_sample *a = prev->threads + pvm->thread_first;
+	const struct thread_sample *b = cur->threads + cvm->thread_first;
+	size_t i = 0, j = 0;
+	uint64_t other_wait = 0;
+
+	vf->vcpu_first = out->vcpu_total;
+	for (; j < cvm->thread_count; j++) {
+		while (i < pvm->thread_count && a[i].tid < b[j].tid)
+			i++;
+		if (i == pvm->thread_count || a[i].tid != b[j].tid || !same_thread_forward(&a[i], &b[j]))
+			continue;
+		if (b[j].vcpu_id == VCPU_NONE) {
+			other_wait += b[j].wait_ns - a[i].wait_ns;
+			vf->other_count++;
+			continue;
+		}
+		struct vcpu_figures vcpu = {
+			.id = b[j].vcpu_id, .tid = b[j].tid,
+			.steal_pct = thread_percent(b[j].wait_ns - a[i].wait_ns, interval_s),
+			.run_pct = thread_percent(b[j].cpu_ns - a[i].cpu_ns, interval_s),
+		};
+		if (push_vcpu(out, &vcpu))
+			return -ENOMEM;
+		vf->tcg = b[j].tcg;
+	}
+	vf->vcpu_count = out->vcpu_total - vf->vcpu_first;
+	vf->other_wait_pct = 100.0 * (double)other_wait / (interval_s * 1e9);
+	qsort(out->vcpus + vf->vcpu_first, vf->vcpu_count, sizeof(*out->vcpus), compare_vcpus);
+	return 0;
+}
+
+static void summarize_vcpus(const struct tick_figures *out, struct vm_figures *vf)
+{
+	double steal_sum = 0, run_sum = 0;
+
+	for (size_t k = 0; k < vf->vcpu_count; k++) {
+		const struct vcpu_figures *vcpu = &out->vcpus[vf->vcpu_first + k];
+		steal_sum += vcpu->steal_pct;
+		run_sum += vcpu->run_pct;
+		if (vcpu->steal_pct > vf->steal_max)
+			vf->steal_max = vcpu->steal_pct;
+	}
+	if (vf->vcpu_count > 0) {
+		vf->steal_avg = steal_sum / (double)vf->vcpu_count;
+		vf->run_avg = run_sum / (double)vf->vcpu_count;
+	}
+}
+
+static bool process_times_forward(const struct vm_sample *a, const struct vm_sample *b)
+{
+	return b->utime >= a->utime && b->stime >= a->stime && b->guest_time >= a->guest_time;
+}
+
+static int compute_vm(const struct snapshot *prev, const struct vm_sample *pvm,
+		      const struct snapshot *cur, const struct vm_sample *cvm, long clk_tck,
+		      double interval_s, struct tick_figures *out)
+{
+	double tick_pct = 100.0 / ((double)clk_tck * interval_s);
+	struct vm_figures *vf;
+
+	if (out->vm_count == out->vm_cap) {
+		size_t cap = out->vm_cap ? out->vm_cap * 2 : 16;
+		struct vm_figures *grown = realloc(out->vms, cap * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		out->vms = grown;
+		out->vm_cap = cap;
+	}
+	vf = &out->vms[out->vm_count];
+	memset(vf, 0, sizeof(*vf));
+	vf->vm = cvm;
+	vf->name = snapshot_vm_name(cur, cvm);
+	vf->guest_pct = tick_pct * (double)delta(cvm->guest_time, pvm->guest_time);
+	vf->user_pct = tick_pct * (double)delta_without(cvm->utime, cvm->guest_time,
+							  pvm->utime, pvm->guest_time);
+	vf->system_pct = tick_pct * (double)delta(cvm->stime, pvm->stime);
+	if (compute_threads(prev, pvm, cur, cvm, interval_s, out, vf))
+		return -ENOMEM;
+	summarize_vcpus(out, vf);
+	out->vm_count++;
+	return 0;
+}
+
+int rate_compute(const struct snapshot *prev, const struct snapshot *cur, long clk_tck,
+		 struct tick_figures *out)
+{
+	size_t i = 0;
+
+	out->vm_count = 0;
+	out->vcpu_total = 0;
+	out->interval_s = cur->mono_s - prev->mono_s;
+	out->real = cur->real;
+	if (!(out->interval_s > 0) || clk_tck <= 0)
+		return -EINVAL;
+	compute_host(prev, cur, &out->host);
+	for (size_t j = 0; j < cur->vm_count; j++) {
+		const struct vm_sample *cvm = &cur->vms[j];
+		while (i < prev->vm_count && prev->vms[i].pid < cvm->pid)
+			i++;
+		if (i == prev->vm_count || prev->vms[i].pid != cvm->pid ||
+		    prev->vms[i].starttime != cvm->starttime || !process_times_forward(&prev->vms[i], cvm))
+			continue; /* new VM, reused PID, or a counter that restarted */
+		if (compute_vm(prev, &prev->vms[i], cur, cvm, clk_tck, out->interval_s, out))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+void tick_figures_free(struct tick_figures *figures)
+{
+	free(figures->vms);
+	free(figures->vcpus);
+	memset(figures, 0, sizeof(*figures));
+}

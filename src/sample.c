@@ -1,0 +1,260 @@
+#include "sample.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "diag.h"
+#include "discover.h"
+#include "procfs.h"
+
+#define SCHEDSTAT_MAX 128
+#define PROC_STAT_START (16 * 1024)
+#define PROC_STAT_LIMIT (4 * 1024 * 1024)
+
+struct sampler {
+	int root_fd;
+	struct vm_table table;
+	struct id_list tids;           /* scratch: one VM's task/ listing */
+	struct thread_entry *merged;   /* scratch: the next thread list of one VM */
+	size_t merged_cap;
+	char *proc_stat;               /* /proc/stat grows with the CPU count */
+	size_t proc_stat_size;
+	bool warned_fd_limit;
+	struct diag_limit host_limit;
+};
+
+struct sampler *sampler_new(int root_fd)
+{
+	struct sampler *sampler = calloc(1, sizeof(*sampler));
+
+	if (sampler)
+		sampler->root_fd = root_fd;
+	return sampler;
+}
+
+void sampler_free(struct sampler *sampler)
+{
+	if (!sampler)
+		return;
+	vm_table_free(&sampler->table);
+	id_list_free(&sampler->tids);
+	free(sampler->merged);
+	free(sampler->proc_stat);
+	free(sampler);
+}
+
+/* /proc/stat: only the cpu lines matter, but they come first and their length
+ * grows with the CPU count, so the buffer grows until they fit. */
+static void read_host(struct sampler *s, struct snapshot *snap)
+{
+	ssize_t len;
+
+	for (;;) {
+		if (!s->proc_stat) {
+			s->proc_stat_size = PROC_STAT_START;
+			if (!(s->proc_stat = malloc(s->proc_stat_size)))
+				return;
+		}
+		len = procfs_read_file(s->root_fd, "stat", s->proc_stat, s->proc_stat_size);
+		if (len < 0 || (size_t)len < s->proc_stat_size - 1 || s->proc_stat_size >= PROC_STAT_LIMIT)
+			break;
+		free(s->proc_stat);
+		s->proc_stat = NULL;
+		s->proc_stat_size *= 2;
+	}
+	if (len < 0)
+		diag_limited(&s->host_limit, 300, "cannot read stat under the proc root: %s", strerror((int)-len));
+	else if (parse_proc_stat(s->proc_stat, (size_t)len, &snap->host))
+		diag_limited(&s->host_limit, 300, "stat under the proc root has no usable cpu lines; no host record");
+	else
+		snap->host_valid = true;
+}
+
+static void classify_thread(struct thread_entry *thread, const struct vm_entry *vm, const char *comm)
+{
+	struct vcpu_name vcpu;
+
+	thread->vcpu_id = VCPU_NONE;
+	thread->tcg = false;
+	if (parse_vcpu_comm(comm, strlen(comm), &vcpu)) {
+		thread->vcpu_id = vcpu.id;
+		thread->tcg = vcpu.tcg;
+	}
+	thread->provisional = thread->vcpu_id == VCPU_NONE && thread->tid != vm->pid &&
+			      strcmp(comm, vm->main_comm) == 0;
+}
+
+static void recheck_thread_name(struct vm_entry *vm, struct thread_entry *thread)
+{
+	char path[48], comm[64];
+	size_t len;
+
+	snprintf(path, sizeof(path), "task/%d/comm", thread->tid);
+	if (procfs_read_file(vm->dir_fd, path, comm, sizeof(comm)) < 0)
+		return;
+	len = strlen(comm);
+	if (len > 0 && comm[len - 1] == '\n')
+		comm[len - 1] = '\0';
+	classify_thread(thread, vm, comm);
+}
+
+static int thread_entry_open(struct sampler *s, struct vm_entry *vm, int tid, struct thread_entry *thread)
+{
+	char path[48], buf[1024];
+	struct pid_stat stat;
+	ssize_t len;
+
+	memset(thread, 0, sizeof(*thread));
+	thread->tid = tid;
+	thread->schedstat_fd = -1;
+	snprintf(path, sizeof(path), "task/%d/stat", tid);
+	len = procfs_read_file(vm->dir_fd, path, buf, sizeof(buf));
+	if (len < 0)
+		return (int)len;
+	if (parse_pid_stat(buf, (size_t)len, &stat))
+		return -EINVAL;
+	thread->starttime = stat.starttime;
+	classify_thread(thread, vm, stat.comm);
+	snprintf(path, sizeof(path), "task/%d/schedstat", tid);
+	thread->schedstat_fd = procfs_open_file(vm->dir_fd, path);
+	if (thread->schedstat_fd == -EMFILE || thread->schedstat_fd == -ENFILE) {
+		if (!s->warned_fd_limit)
+			diag("out of file descriptors (RLIMIT_NOFILE): reading schedstat by path from now on, which costs more CPU");
+		s->warned_fd_limit = true;
+		thread->schedstat_fd = -1;
+		return 0;
+	}
+	return thread->schedstat_fd < 0 ? thread->schedstat_fd : 0;
+}
+
+/* Makes vm->threads follow the task/ listing: gone threads are closed, new
+ * ones opened and named.  Both lists are sorted by tid. */
+static int sync_threads(struct sampler *s, struct vm_entry *vm)
+{
+	size_t old_i = 0, count = 0;
+	int err = procfs_list_ids(vm->dir_fd, "task", &s->tids);
+
+	if (err)
+		return err;
+	if (s->tids.len > s->merged_cap) {
+		struct thread_entry *grown = realloc(s->merged, s->tids.len * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		s->merged = grown;
+		s->merged_cap = s->tids.len;
+	}
+	for (size_t i = 0; i < s->tids.len; i++) {
+		int tid = s->tids.ids[i];
+		while (old_i < vm->thread_count && vm->threads[old_i].tid < tid)
+			thread_entry_close(&vm->threads[old_i++]);
+		if (old_i < vm->thread_count && vm->threads[old_i].tid == tid)
+			s->merged[count++] = vm->threads[old_i++];
+		else if (thread_entry_open(s, vm, tid, &s->merged[count]) == 0)
+			count++;
+	}
+	while (old_i < vm->thread_count)
+		thread_entry_close(&vm->threads[old_i++]);
+	if (count > vm->thread_cap) {
+		struct thread_entry *grown = realloc(vm->threads, count * sizeof(*grown));
+		if (!grown) {
+			for (size_t i = 0; i < count; i++)
+				thread_entry_close(&s->merged[i]);
+			vm->thread_count = 0;
+			return -ENOMEM;
+		}
+		vm->threads = grown;
+		vm->thread_cap = count;
+	}
+	memcpy(vm->threads, s->merged, count * sizeof(*vm->threads));
+	vm->thread_count = count;
+	return 0;
+}
+
+static int read_schedstat(const struct vm_entry *vm, const struct thread_entry *thread,
+			  struct schedstat *out)
+{
+	char buf[SCHEDSTAT_MAX], path[48];
+	ssize_t len;
+
+	if (thread->schedstat_fd >= 0) {
+		len = procfs_pread(thread->schedstat_fd, buf, sizeof(buf));
+	} else {
+		snprintf(path, sizeof(path), "task/%d/schedstat", thread->tid);
+		len = procfs_read_file(vm->dir_fd, path, buf, sizeof(buf));
+	}
+	if (len < 0)
+		return (int)len;
+	return parse_schedstat(buf, (size_t)len, out);
+}
+
+/* Reads every thread of vm into the snapshot; a thread whose read fails is
+ * left out of this tick, and dropped when it is gone (ESRCH on its fd). */
+static int sample_threads(struct vm_entry *vm, struct snapshot *snap)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < vm->thread_count; i++) {
+		struct thread_entry *thread = &vm->threads[i];
+		struct schedstat stat;
+		int err;
+
+		if (thread->provisional)
+			recheck_thread_name(vm, thread);
+		err = read_schedstat(vm, thread, &stat);
+		if (err == -ESRCH || err == -ENOENT) {
+			thread_entry_close(thread);
+			continue;
+		}
+		vm->threads[kept++] = *thread;
+		if (err == 0) {
+			struct thread_sample sample = {
+				.tid = thread->tid, .starttime = thread->starttime,
+				.vcpu_id = thread->vcpu_id, .tcg = thread->tcg,
+				.cpu_ns = stat.cpu_ns, .wait_ns = stat.wait_ns,
+			};
+			if (snapshot_add_thread(snap, &sample))
+				return -ENOMEM;
+		}
+	}
+	vm->thread_count = kept;
+	return 0;
+}
+
+static int sample_vm(struct sampler *s, struct vm_entry *vm, struct snapshot *snap)
+{
+	struct vm_sample *sample;
+
+	if (sync_threads(s, vm))
+		return 0; /* vanished since the scan: gone next tick */
+	sample = snapshot_add_vm(snap, vm->name, vm->name_len);
+	if (!sample)
+		return -ENOMEM;
+	sample->pid = vm->pid;
+	sample->starttime = vm->starttime;
+	sample->has_uuid = vm->has_uuid;
+	memcpy(sample->uuid, vm->uuid, sizeof(sample->uuid));
+	sample->utime = vm->stat.utime;
+	sample->stime = vm->stat.stime;
+	sample->guest_time = vm->stat.guest_time;
+	return sample_threads(vm, snap);
+}
+
+int sampler_take(struct sampler *s, struct snapshot *snap)
+{
+	int err;
+
+	snapshot_clear(snap);
+	read_host(s, snap);
+	err = vm_table_scan(&s->table, s->root_fd);
+	if (err)
+		return err;
+	for (size_t i = 0; i < s->table.count; i++) {
+		err = sample_vm(s, s->table.vms[i], snap);
+		if (err)
+			return err;
+	}
+	return 0;
+}

@@ -1,0 +1,63 @@
+#include "snapshot.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+void snapshot_clear(struct snapshot *snap)
+{
+	snap->host_valid = false;
+	snap->vm_count = 0;
+	snap->thread_count = 0;
+	snap->names.len = 0;
+}
+
+void snapshot_free(struct snapshot *snap)
+{
+	free(snap->vms);
+	free(snap->threads);
+	buf_free(&snap->names);
+	memset(snap, 0, sizeof(*snap));
+}
+
+static int grow(void **array, size_t *cap, size_t count, size_t elem)
+{
+	size_t new_cap;
+	void *grown;
+
+	if (count < *cap)
+		return 0;
+	new_cap = *cap ? *cap * 2 : 16;
+	grown = realloc(*array, new_cap * elem);
+	if (!grown)
+		return -ENOMEM;
+	*array = grown;
+	*cap = new_cap;
+	return 0;
+}
+
+struct vm_sample *snapshot_add_vm(struct snapshot *snap, const char *name, size_t name_len)
+{
+	struct vm_sample *vm;
+	size_t name_off = snap->names.len;
+
+	if (grow((void **)&snap->vms, &snap->vm_cap, snap->vm_count, sizeof(*vm)))
+		return NULL;
+	if (buf_append(&snap->names, name, name_len) || buf_append(&snap->names, "", 1))
+		return NULL;
+	vm = &snap->vms[snap->vm_count++];
+	memset(vm, 0, sizeof(*vm));
+	vm->name_off = name_off;
+	vm->thread_first = snap->thread_count;
+	return vm;
+}
+
+int snapshot_add_thread(struct snapshot *snap, const struct thread_sample *thread)
+{
+	if (grow((void **)&snap->threads, &snap->thread_cap, snap->thread_count, sizeof(*thread)))
+		return -ENOMEM;
+	snap->threads[snap->thread_count++] = *thread;
+	if (snap->vm_count > 0)
+		snap->vms[snap->vm_count - 1].thread_count++;
+	return 0;
+}
