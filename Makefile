@@ -55,7 +55,7 @@ build:
 tests: $(TEST_BINS)
 
 check: kvmsteal tests
-	LC_ALL=C TZ=UTC sh tests/run.sh
+	LC_ALL=C TZ=UTC bash tests/run.sh
 
 demo: kvmsteal build/fakeqemu
 	sh scripts/demo.sh

@@ -1,0 +1,150 @@
+/* fakeqemu: a process shaped like a QEMU/KVM guest, for tests and the demo on
+ * machines without QEMU.
+ *
+ *   fakeqemu -name guest=NAME,debug-threads=on [-uuid UUID] -smp N [-pidfile F]
+ *
+ * It re-executes itself so that argv[0] is "qemu-system-x86_64", names its
+ * main thread "qemu-system-x86" and starts N vCPU threads named "CPU n/KVM"
+ * (FAKEQEMU_ACCEL=tcg: "CPU n/TCG") plus "call_rcu", "IO mon_iothread" and
+ * "worker".  The first FAKEQEMU_BUSY vCPUs (default: all) spin, the others
+ * sleep.  Once every thread is named it writes its pid to -pidfile (atomically,
+ * like QEMU), then runs until SIGTERM/SIGINT or FAKEQEMU_SECONDS (default 60). */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#define QEMU_ARGV0 "qemu-system-x86_64"
+#define MAX_VCPUS 1024
+
+struct fake_thread {
+	pthread_t handle;
+	char name[16];
+	bool busy;
+};
+
+static atomic_int stop_flag;
+static atomic_int named_count;
+
+static void *thread_main(void *arg)
+{
+	struct fake_thread *t = arg;
+	struct timespec nap = { 0, 50 * 1000 * 1000 };
+
+	pthread_setname_np(pthread_self(), t->name);
+	atomic_fetch_add(&named_count, 1);
+	while (!atomic_load_explicit(&stop_flag, memory_order_relaxed)) {
+		if (t->busy) {
+			for (volatile int i = 0; i < 100000; i++)
+				;
+		} else {
+			nanosleep(&nap, NULL);
+		}
+	}
+	return NULL;
+}
+
+static void reexec_as_qemu(int argc, char **argv)
+{
+	const char *base = strrchr(argv[0], '/');
+	char **args;
+
+	base = base ? base + 1 : argv[0];
+	if (strcmp(base, QEMU_ARGV0) == 0)
+		return;
+	args = calloc((size_t)argc + 1, sizeof(*args));
+	if (!args)
+		exit(1);
+	args[0] = QEMU_ARGV0;
+	for (int i = 1; i < argc; i++)
+		args[i] = argv[i];
+	execv("/proc/self/exe", args);
+	perror("fakeqemu: execv /proc/self/exe");
+	exit(1);
+}
+
+static const char *arg_after(int argc, char **argv, const char *option)
+{
+	for (int i = 1; i + 1 < argc; i++)
+		if (strcmp(argv[i], option) == 0)
+			return argv[i + 1];
+	return NULL;
+}
+
+static int write_pidfile(const char *path)
+{
+	char tmp[4096];
+	FILE *f;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "w");
+	if (!f)
+		return -1;
+	fprintf(f, "%d\n", (int)getpid());
+	if (fclose(f) != 0)
+		return -1;
+	return rename(tmp, path);
+}
+
+static int env_int(const char *name, int fallback)
+{
+	const char *value = getenv(name);
+	return value && *value ? atoi(value) : fallback;
+}
+
+int main(int argc, char **argv)
+{
+	static struct fake_thread threads[MAX_VCPUS + 3];
+	static const char *others[] = { "call_rcu", "IO mon_iothread", "worker" };
+	const char *smp = arg_after(argc, argv, "-smp");
+	const char *pidfile = arg_after(argc, argv, "-pidfile");
+	const char *accel = getenv("FAKEQEMU_ACCEL");
+	int vcpus = smp ? atoi(smp) : 1;
+	int busy = env_int("FAKEQEMU_BUSY", vcpus);
+	int seconds = env_int("FAKEQEMU_SECONDS", 60);
+	int count = 0;
+	sigset_t stop_signals;
+	struct timespec timeout = { seconds, 0 };
+
+	reexec_as_qemu(argc, argv);
+	if (vcpus < 0 || vcpus > MAX_VCPUS) {
+		fprintf(stderr, "fakeqemu: -smp from 0 to %d\n", MAX_VCPUS);
+		return 2;
+	}
+	prctl(PR_SET_PDEATHSIG, SIGTERM); /* never outlive the test that started us */
+	prctl(PR_SET_NAME, "qemu-system-x86");
+	sigemptyset(&stop_signals);
+	sigaddset(&stop_signals, SIGTERM);
+	sigaddset(&stop_signals, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+
+	for (int i = 0; i < vcpus; i++, count++) {
+		snprintf(threads[count].name, sizeof(threads[count].name), "CPU %d/%s", i,
+			 accel && strcmp(accel, "tcg") == 0 ? "TCG" : "KVM");
+		threads[count].busy = i < busy;
+	}
+	for (int i = 0; i < 3; i++, count++)
+		snprintf(threads[count].name, sizeof(threads[count].name), "%s", others[i]);
+	for (int i = 0; i < count; i++)
+		if (pthread_create(&threads[i].handle, NULL, thread_main, &threads[i]) != 0) {
+			fprintf(stderr, "fakeqemu: cannot create thread %d\n", i);
+			return 1;
+		}
+	while (atomic_load(&named_count) < count)
+		usleep(1000);
+	if (pidfile && write_pidfile(pidfile) != 0)
+		fprintf(stderr, "fakeqemu: cannot write %s: %s\n", pidfile, strerror(errno));
+
+	sigtimedwait(&stop_signals, NULL, &timeout);
+	atomic_store(&stop_flag, 1);
+	for (int i = 0; i < count; i++)
+		pthread_join(threads[i].handle, NULL);
+	return 0;
+}

@@ -1,0 +1,66 @@
+/* golden: the computation on two fixture trees, with fixed clocks.
+ *
+ *   golden T0DIR T1DIR [--vcpu-records]
+ *
+ * Samples T0DIR, then T1DIR (each with a sampler of its own: nothing carries
+ * over but what the snapshots hold), pretends they were taken 10 s apart at
+ * 2026-06-01T12:00:00Z with USER_HZ 100, and writes the tick's NDJSON to
+ * stdout, for tests/run.sh to compare with the case's expected.ndjson. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "emit.h"
+#include "procfs.h"
+#include "rate.h"
+#include "sample.h"
+
+#define GOLDEN_T0_REALTIME 1780315200 /* 2026-06-01T12:00:00Z */
+#define GOLDEN_INTERVAL_S 10
+#define GOLDEN_CLK_TCK 100
+
+static int take(const char *root, double offset_s, struct snapshot *snap)
+{
+	int root_fd = procfs_open_dir(AT_FDCWD, root);
+	struct sampler *sampler;
+	int err;
+
+	if (root_fd < 0) {
+		fprintf(stderr, "golden: cannot open %s\n", root);
+		return -1;
+	}
+	sampler = sampler_new(root_fd);
+	err = sampler ? sampler_take(sampler, snap) : -1;
+	snap->mono_s = 1000.0 + offset_s;
+	snap->real.tv_sec = GOLDEN_T0_REALTIME + (time_t)offset_s;
+	snap->real.tv_nsec = 0;
+	sampler_free(sampler);
+	close(root_fd);
+	return err;
+}
+
+int main(int argc, char **argv)
+{
+	struct snapshot t0 = { 0 }, t1 = { 0 };
+	struct tick_figures figures = { 0 };
+	struct buf lines = { 0 };
+	struct emit_options options = { .host_name = "hv-test", .max_line_bytes = DEFAULT_MAX_LINE_BYTES };
+	int status = 1;
+
+	if (argc < 3 || argc > 4) {
+		fprintf(stderr, "usage: golden T0DIR T1DIR [--vcpu-records]\n");
+		return 2;
+	}
+	options.vcpu_records = argc == 4 && strcmp(argv[3], "--vcpu-records") == 0;
+	if (take(argv[1], 0, &t0) == 0 && take(argv[2], GOLDEN_INTERVAL_S, &t1) == 0 &&
+	    rate_compute(&t0, &t1, GOLDEN_CLK_TCK, &figures) == 0 &&
+	    emit_tick(&figures, &options, &lines) == 0 &&
+	    fwrite(lines.data, 1, lines.len, stdout) == lines.len)
+		status = 0;
+	snapshot_free(&t0);
+	snapshot_free(&t1);
+	tick_figures_free(&figures);
+	buf_free(&lines);
+	return status;
+}

@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# The whole test suite: parser unit tests, golden fixture trees, the shipped
+# binary on fixture trees and on the real /proc.  Run by `make check`.
+set -u
+cd "$(dirname "$0")/.."
+export LC_ALL=C TZ=UTC
+
+failures=0
+tmp=$(mktemp -d)
+fake_pids=()
+cleanup() {
+	for pid in "${fake_pids[@]}"; do kill "$pid" 2>/dev/null; done
+	wait 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+pass() { echo "ok   $1"; }
+fail() { echo "FAIL $1"; failures=$((failures + 1)); }
+check() { # check NAME COMMAND...: passes when the command succeeds
+	local name=$1; shift
+	if "$@"; then pass "$name"; else fail "$name"; fi
+}
+# Drops what differs between two runs of the same tick: the clock fields.
+strip_clock() { sed -E 's/"@timestamp":"[^"]*",//; s/"interval_s":[0-9.]+,//'; }
+
+# --- unit tests of the parsers ---------------------------------------------
+check "parsers on byte strings" ./build/test_parse
+
+# --- golden: two snapshots of a fake /proc, fixed clocks, exact NDJSON ------
+for case_dir in tests/fixtures/*/; do
+	case_dir=${case_dir%/}
+	[ -f "$case_dir/expected.ndjson" ] || continue
+	name=$(basename "$case_dir")
+	./build/golden "$case_dir/t0" "$case_dir/t1" >"$tmp/$name.out" 2>"$tmp/$name.err"
+	check "golden $name: exact NDJSON" diff -u "$case_dir/expected.ndjson" "$tmp/$name.out"
+	check "golden $name: schema v1" ./build/check_ndjson <"$tmp/$name.out"
+done
+./build/golden tests/fixtures/basic/t0 tests/fixtures/basic/t1 --vcpu-records >"$tmp/split.out"
+check "golden --vcpu-records: 6 vcpu records after their VMs" \
+	test "$(grep -c '"record":"vcpu"' "$tmp/split.out")" -eq 6
+check "golden --vcpu-records: no vcpu array left" test "$(grep -c '"vcpu":\[' "$tmp/split.out")" -eq 0
+check "golden --vcpu-records: schema v1" ./build/check_ndjson <"$tmp/split.out"
+
+# --- the shipped binary on a fixture tree -----------------------------------
+# A frozen tree: every counter stands still, so every figure is 0.00 and the
+# host record (no clock tick passed) is left out.  The VM lines must be those
+# the golden harness computes for the same tree against itself.
+root=tests/fixtures/basic/t1
+./kvmsteal --proc-root "$root" --interval 0.1 --count 2 --host-name hv-test >"$tmp/cli.out" 2>"$tmp/cli.err"
+check "cli on fixture: exit 0" test $? -eq 0
+check "cli on fixture: schema v1" ./build/check_ndjson <"$tmp/cli.out"
+./build/golden "$root" "$root" | strip_clock >"$tmp/cli.want"
+{ cat "$tmp/cli.want"; cat "$tmp/cli.want"; } >"$tmp/cli.want2"
+strip_clock <"$tmp/cli.out" >"$tmp/cli.got"
+check "cli on fixture: same records as the computation, twice" diff -u "$tmp/cli.want2" "$tmp/cli.got"
+check "cli on fixture: 5 VMs a tick (decoys, zombie left out)" test "$(grep -c '"record":"vm"' "$tmp/cli.out")" -eq 10
+check "cli on fixture: nothing on stderr" test ! -s "$tmp/cli.err"
+
+# --- options and exit codes -------------------------------------------------
+expect_exit() { # expect_exit CODE NAME ARGS...
+	local want=$1 name=$2; shift 2
+	./kvmsteal "$@" >"$tmp/exit.out" 2>"$tmp/exit.err"
+	local got=$?
+	if [ "$got" -eq "$want" ] && { [ "$want" -eq 0 ] || [ -s "$tmp/exit.err" ]; }; then
+		pass "$name (exit $want)"
+	else
+		fail "$name (want exit $want, got $got)"; cat "$tmp/exit.err"
+	fi
+}
+expect_exit 0 "--help" --help
+expect_exit 0 "--version" --version
+expect_exit 64 "unknown option" --bogus
+expect_exit 64 "--interval not a number" --interval abc
+expect_exit 64 "--interval below 0.1" --interval 0.01
+expect_exit 64 "--count 0" --count 0
+expect_exit 64 "--count negative" --count -3
+expect_exit 64 "missing option value" --interval
+expect_exit 64 "empty --host-name" --host-name ""
+expect_exit 64 "stray argument" extra
+expect_exit 73 "output in a missing directory" --output "$tmp/no/such/dir/out" --count 1 --proc-root "$root"
+expect_exit 66 "missing proc root" --proc-root "$tmp/no-such-root" --count 1
+
+# --- --output appends, mode 0640, ends a torn line first --------------------
+out="$tmp/out.ndjson"
+printf 'torn line from a crash' >"$out"
+./kvmsteal --proc-root "$root" --interval 0.1 --count 1 --output "$out" 2>/dev/null
+./kvmsteal --proc-root "$root" --interval 0.1 --count 1 --output "$out" 2>/dev/null
+check "--output: torn line kept alone on line 1" test "$(head -n 1 "$out")" = "torn line from a crash"
+check "--output: both runs appended (10 VM lines)" test "$(tail -n +2 "$out" | grep -c '"record":"vm"')" -eq 10
+tail -n +2 "$out" >"$tmp/out.rest"
+check "--output: appended lines valid" ./build/check_ndjson <"$tmp/out.rest"
+rm -f "$tmp/new.ndjson"
+./kvmsteal --proc-root "$root" --interval 0.1 --count 1 --output "$tmp/new.ndjson" 2>/dev/null
+check "--output: created with mode 0640" test "$(stat -c %a "$tmp/new.ndjson")" = 640
+
+# --- the real /proc ---------------------------------------------------------
+./kvmsteal --interval 0.2 --count 3 >"$tmp/real.out"
+check "real /proc: exit 0" test $? -eq 0
+check "real /proc: one host record a tick" test "$(grep -c '"record":"host"' "$tmp/real.out")" -eq 3
+check "real /proc: schema v1" ./build/check_ndjson <"$tmp/real.out"
+
+# A QEMU-shaped process: found by argv[0], named, its vCPU threads counted.
+./build/fakeqemu -name 'guest=smoke,,test,debug-threads=on' -uuid 0F0E0D0C-0B0A-4908-8706-050403020100 \
+	-smp 3 -pidfile "$tmp/fake.pid" &
+fake_pids+=($!)
+for _ in $(seq 100); do [ -s "$tmp/fake.pid" ] && break; sleep 0.05; done
+fake=$(cat "$tmp/fake.pid" 2>/dev/null)
+./kvmsteal --interval 0.3 --count 2 >"$tmp/fake.out"
+grep "\"process_pid\":$fake," "$tmp/fake.out" | tail -n 1 >"$tmp/fake.vm"
+check "fake QEMU: reported with its name (,, unescaped)" grep -q '"vm_name":"smoke,test"' "$tmp/fake.vm"
+check "fake QEMU: UUID in lowercase" grep -q '"vm_uuid":"0f0e0d0c-0b0a-4908-8706-050403020100"' "$tmp/fake.vm"
+check "fake QEMU: 3 vCPUs, 4 other threads" grep -q '"vcpu_count":3,.*"other_thread_count":4,' "$tmp/fake.vm"
+check "fake QEMU: schema v1" ./build/check_ndjson <"$tmp/fake.out"
+
+echo
+if [ "$failures" -ne 0 ]; then echo "$failures test(s) FAILED"; exit 1; fi
+echo "all tests passed"

@@ -1,0 +1,220 @@
+/* Unit tests of the pure parsers and the UTF-8 guard, on byte strings. */
+#include <stdlib.h>
+
+#include "check.h"
+#include "parse.h"
+#include "text.h"
+
+static struct qemu_args args;
+
+static void parse_args(const char *buf, size_t len)
+{
+	qemu_args_free(&args);
+	CHECK(parse_qemu_cmdline(buf, len, &args) == 0);
+}
+
+static bool name_is(const char *want)
+{
+	return args.name && args.name_len == strlen(want) && memcmp(args.name, want, args.name_len) == 0;
+}
+
+static void name_from_libvirt_guest_key(void)
+{
+	parse_args(BYTES("/usr/libexec/qemu-kvm\0-name\0guest=instance-00001782,debug-threads=on\0-S\0"
+			 "-uuid\0006f2ade4b-2732-4202-b750-48daee771b06\0-smbios\0type=1,uuid=x\0"));
+	CHECK(name_is("instance-00001782"));
+	CHECK(args.has_uuid);
+	CHECK_STR(args.uuid, "6f2ade4b-2732-4202-b750-48daee771b06");
+}
+
+static void name_plain_old_style(void)
+{
+	parse_args(BYTES("qemu-system-x86_64\0-name\0web01\0-m\0001024\0"));
+	CHECK(name_is("web01"));
+	CHECK(!args.has_uuid && !args.uuid_malformed);
+}
+
+static void name_plain_with_trailing_keys(void)
+{
+	parse_args(BYTES("kvm\0-name\0db,process=qemu-db,debug-threads=on\0"));
+	CHECK(name_is("db"));
+}
+
+static void name_double_comma_is_literal_comma(void)
+{
+	parse_args(BYTES("kvm\0-name\0guest=a,,b,,,debug-threads=on\0"));
+	CHECK(name_is("a,b,"));
+	parse_args(BYTES("kvm\0-name\0x,,y=z,debug-threads=on\0"));
+	CHECK(name_is("x,y=z"));
+}
+
+static void name_guest_key_after_other_keys(void)
+{
+	parse_args(BYTES("kvm\0--name\0process=p,debug-threads,guest=late\0"));
+	CHECK(name_is("late"));
+}
+
+static void name_empty_and_missing(void)
+{
+	parse_args(BYTES("kvm\0-name\0\0-m\0001\0"));
+	CHECK(name_is(""));
+	parse_args(BYTES("kvm\0-name\0guest=,debug-threads=on\0"));
+	CHECK(name_is(""));
+	parse_args(BYTES("kvm\0-m\0001024\0"));
+	CHECK(args.name == NULL);
+	parse_args(BYTES("kvm\0-name\0process=only,debug-threads=on\0"));
+	CHECK(args.name == NULL);
+	parse_args(BYTES("kvm\0-name"));
+	CHECK(args.name == NULL);
+}
+
+static void name_last_one_wins_and_keeps_bytes(void)
+{
+	parse_args(BYTES("kvm\0-name\0first\0-name\0guest=se\xc3\xa7ond \"q\"\0"));
+	CHECK(name_is("se\xc3\xa7ond \"q\""));
+}
+
+static void name_without_final_nul(void)
+{
+	parse_args(BYTES("kvm\0-name\0guest=cut"));
+	CHECK(name_is("cut"));
+}
+
+static void uuid_forms(void)
+{
+	parse_args(BYTES("kvm\0--uuid\0006F2ADE4B-2732-4202-B750-48DAEE771B06\0"));
+	CHECK(args.has_uuid);
+	CHECK_STR(args.uuid, "6f2ade4b-2732-4202-b750-48daee771b06");
+	parse_args(BYTES("kvm\0-uuid\0006f2ade4b27324202b75048daee771b06\0"));
+	CHECK(!args.has_uuid && args.uuid_malformed);
+	parse_args(BYTES("kvm\0-uuid\0006f2ade4b-2732-4202-b750-48daee771b0g\0"));
+	CHECK(!args.has_uuid && args.uuid_malformed);
+}
+
+static void qemu_program_names(void)
+{
+	CHECK(parse_is_qemu_program(BYTES("qemu-kvm")));
+	CHECK(parse_is_qemu_program(BYTES("kvm")));
+	CHECK(parse_is_qemu_program(BYTES("qemu-system-x86")));
+	CHECK(!parse_is_qemu_program(BYTES("qemu-system-")));
+	CHECK(!parse_is_qemu_program(BYTES("kvmtop")));
+	CHECK(!parse_is_qemu_program(BYTES("qemu-img")));
+	CHECK(parse_is_qemu_argv0(BYTES("/usr/bin/qemu-system-x86_64\0-name\0x\0")));
+	CHECK(parse_is_qemu_argv0(BYTES("/usr/libexec/qemu-kvm\0")));
+	CHECK(!parse_is_qemu_argv0(BYTES("less\0qemu-system-x86_64.log\0-name\0guest=x\0")));
+	CHECK(!parse_is_qemu_argv0(BYTES("virsh\0console\0qemu-kvm\0")));
+	CHECK(!parse_is_qemu_argv0(BYTES("")));
+}
+
+static void vcpu_thread_names(void)
+{
+	struct vcpu_name v;
+
+	CHECK(parse_vcpu_comm(BYTES("CPU 0/KVM"), &v) && v.id == 0 && !v.tcg);
+	CHECK(parse_vcpu_comm(BYTES("CPU 511/KVM"), &v) && v.id == 511 && !v.tcg);
+	CHECK(parse_vcpu_comm(BYTES("CPU 3/TCG"), &v) && v.id == 3 && v.tcg);
+	CHECK(!parse_vcpu_comm(BYTES("ALL CPUs/TCG"), &v));
+	CHECK(!parse_vcpu_comm(BYTES("CPU /KVM"), &v));
+	CHECK(!parse_vcpu_comm(BYTES("CPU 01/KVM"), &v));
+	CHECK(!parse_vcpu_comm(BYTES("CPU 1/KVMX"), &v));
+	CHECK(!parse_vcpu_comm(BYTES("CPU -1/KVM"), &v));
+	CHECK(!parse_vcpu_comm(BYTES("worker"), &v));
+}
+
+static void schedstat_lines(void)
+{
+	struct schedstat s;
+
+	CHECK(parse_schedstat(BYTES("189601784545 36269883 2783129\n"), &s) == 0);
+	CHECK(s.cpu_ns == 189601784545ULL && s.wait_ns == 36269883ULL && s.timeslices == 2783129ULL);
+	CHECK(parse_schedstat(BYTES("0 0 0"), &s) == 0 && s.wait_ns == 0);
+	CHECK(parse_schedstat(BYTES("18446744073709551615 1 2\n"), &s) == 0 && s.cpu_ns == UINT64_MAX);
+	CHECK(parse_schedstat(BYTES("18446744073709551616 1 2\n"), &s) != 0);
+	CHECK(parse_schedstat(BYTES("1 2\n"), &s) != 0);
+	CHECK(parse_schedstat(BYTES(""), &s) != 0);
+	CHECK(parse_schedstat(BYTES("1 2 3 4\n"), &s) != 0);
+	CHECK(parse_schedstat(BYTES("1 -2 3\n"), &s) != 0);
+	CHECK(parse_schedstat(BYTES("1 2x 3\n"), &s) != 0);
+}
+
+/* A real line, with the comm replaced by one holding spaces and ')'. */
+static const char stat_line[] =
+	"4031 (CPU 0/KVM) x) S 1 4031 4031 0 -1 138412352 3451 0 0 0 "
+	"1234 567 0 0 20 0 9 0 98765 1234567890 2000 18446744073709551615 1 1 0 0 0 0 "
+	"2147171071 4096 66 0 0 0 -1 1 0 0 0 890 0 0 0 0 0 0 0 0 0 0\n";
+
+static void pid_stat_with_hostile_comm(void)
+{
+	struct pid_stat st;
+
+	CHECK(parse_pid_stat(BYTES(stat_line), &st) == 0);
+	CHECK_STR(st.comm, "CPU 0/KVM) x");
+	CHECK(st.state == 'S');
+	CHECK(st.utime == 1234 && st.stime == 567);
+	CHECK(st.starttime == 98765);
+	CHECK(st.guest_time == 890);
+	CHECK(parse_pid_stat(stat_line, 60, &st) != 0); /* truncated */
+	CHECK(parse_pid_stat(BYTES("garbage"), &st) != 0);
+	CHECK(parse_pid_stat(BYTES("1 (a) S 1 2 3\n"), &st) != 0);
+}
+
+static void proc_stat_cpu_lines(void)
+{
+	struct host_stat h;
+
+	CHECK(parse_proc_stat(BYTES("cpu  100 2 30 400 5 6 7 8 90 1\ncpu0 50 1 15 200 2 3 3 4 45 1\n"
+				    "cpu1 50 1 15 200 3 3 4 4 45 0\nintr 12345 1 2\nctxt 99\n"), &h) == 0);
+	CHECK(h.cpu_count == 2);
+	CHECK(h.cpu.user == 100 && h.cpu.nice == 2 && h.cpu.system == 30 && h.cpu.idle == 400);
+	CHECK(h.cpu.iowait == 5 && h.cpu.irq == 6 && h.cpu.softirq == 7 && h.cpu.steal == 8);
+	CHECK(h.cpu.guest == 90 && h.cpu.guest_nice == 1);
+	/* an old kernel's shorter line */
+	CHECK(parse_proc_stat(BYTES("cpu 1 2 3 4\ncpu0 1 2 3 4\n"), &h) == 0 && h.cpu.steal == 0);
+	CHECK(parse_proc_stat(BYTES("cpu 1 2 3\ncpu0 1 2 3\n"), &h) != 0);
+	CHECK(parse_proc_stat(BYTES("cpu 1 2 3 4 5 6 7 8 9 10\n"), &h) != 0);         /* no cpuN */
+	CHECK(parse_proc_stat(BYTES("cpu 1 2 3 4 5 6 7 8 9 10\ncpu0 1 2"), &h) != 0); /* cut */
+	CHECK(parse_proc_stat(BYTES("intr 1\n"), &h) != 0);
+	CHECK(parse_proc_stat(BYTES(""), &h) != 0);
+}
+
+static bool sanitizes_to(const char *in, size_t len, const char *want)
+{
+	char out[TEXT_UTF8_MAX(64)];
+	size_t n = text_to_utf8(in, len, out);
+	return n == strlen(want) && strcmp(out, want) == 0 && text_is_utf8(out, n);
+}
+
+static void utf8_guard(void)
+{
+	CHECK(sanitizes_to(BYTES("plain"), "plain"));
+	CHECK(sanitizes_to(BYTES("caf\xc3\xa9 \xe6\x97\xa5\xf0\x9f\x98\x80"), "caf\xc3\xa9 \xe6\x97\xa5\xf0\x9f\x98\x80"));
+	CHECK(sanitizes_to(BYTES("a\xff" "b"), "a\xef\xbf\xbd" "b"));
+	CHECK(sanitizes_to(BYTES("\xc0\xaf"), "\xef\xbf\xbd\xef\xbf\xbd"));      /* overlong */
+	CHECK(sanitizes_to(BYTES("\xed\xa0\x80"), "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd")); /* surrogate */
+	CHECK(sanitizes_to(BYTES("\xe6\x97"), "\xef\xbf\xbd"));                 /* cut sequence: one U+FFFD */
+	CHECK(sanitizes_to(BYTES("\xf4\x90\x80\x80"), "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"));
+	CHECK(sanitizes_to(BYTES("a\0b"), "a\xef\xbf\xbd" "b"));
+	CHECK(sanitizes_to(BYTES("tab\there\x01"), "tab\there\x01")); /* JSON escapes these later */
+	CHECK(!text_is_utf8(BYTES("\x80")));
+}
+
+int main(void)
+{
+	RUN(name_from_libvirt_guest_key);
+	RUN(name_plain_old_style);
+	RUN(name_plain_with_trailing_keys);
+	RUN(name_double_comma_is_literal_comma);
+	RUN(name_guest_key_after_other_keys);
+	RUN(name_empty_and_missing);
+	RUN(name_last_one_wins_and_keeps_bytes);
+	RUN(name_without_final_nul);
+	RUN(uuid_forms);
+	RUN(qemu_program_names);
+	RUN(vcpu_thread_names);
+	RUN(schedstat_lines);
+	RUN(pid_stat_with_hostile_comm);
+	RUN(proc_stat_cpu_lines);
+	RUN(utf8_guard);
+	qemu_args_free(&args);
+	return check_report("test_parse");
+}
