@@ -58,7 +58,7 @@ check: kvmsteal tests
 	LC_ALL=C TZ=UTC bash tests/run.sh
 
 demo: kvmsteal build/fakeqemu
-	sh scripts/demo.sh
+	bash scripts/demo.sh
 
 install: kvmsteal
 	install -D -m 0755 kvmsteal $(DESTDIR)$(SBINDIR)/kvmsteal
