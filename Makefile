@@ -52,12 +52,26 @@ build/fakeqemu: build/tests/fakeqemu.o
 build:
 	mkdir -p build/tests
 
-tests: $(TEST_BINS)
+# The guest of the real-QEMU tests and demo: a boot sector assembled here.
+build/spin.img: tests/guest/spin.S | build
+	as --32 -o build/spin.o $<
+	objcopy -O binary -j .text build/spin.o $@
 
+tests: $(TEST_BINS) build/spin.img
+
+# check: unit, golden and CLI tests, then end to end on the real /proc
+# (one after the other: the end-to-end tests measure CPU contention).
 check: kvmsteal tests
 	LC_ALL=C TZ=UTC bash tests/run.sh
+	LC_ALL=C TZ=UTC bash tests/e2e.sh
 
-demo: kvmsteal build/fakeqemu
+check-unit: kvmsteal tests
+	LC_ALL=C TZ=UTC bash tests/run.sh
+
+check-e2e: kvmsteal tests
+	LC_ALL=C TZ=UTC bash tests/e2e.sh
+
+demo: kvmsteal build/fakeqemu build/spin.img
 	bash scripts/demo.sh
 
 install: kvmsteal
@@ -69,6 +83,6 @@ uninstall:
 clean:
 	rm -rf build kvmsteal
 
-.PHONY: all tests check demo install uninstall clean
+.PHONY: all tests check check-unit check-e2e demo install uninstall clean
 
 -include $(wildcard build/*.d build/tests/*.d)

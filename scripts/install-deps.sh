@@ -1,8 +1,16 @@
 #!/bin/sh
-# Installs what building and testing kvmsteal needs on Debian/Ubuntu, only
-# what is missing.  Extra package names given as arguments are added.
+# Installs, on Debian/Ubuntu, only what is missing:
+#   install-deps.sh          what building kvmsteal (and its demo) needs
+#   install-deps.sh --test   that, plus what the tests need: QEMU for real
+#                            guests, pidstat, jq, socat (QMP), binutils
+# Further package names given as arguments are added.
 set -eu
-packages="make gcc libc6-dev pkg-config libcjson-dev $*"
+packages="make gcc libc6-dev binutils pkg-config libcjson-dev"
+if [ "${1:-}" = "--test" ]; then
+	shift
+	packages="$packages qemu-system-x86 sysstat jq socat"
+fi
+packages="$packages $*"
 missing=""
 for p in $packages; do
 	dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"

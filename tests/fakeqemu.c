@@ -8,7 +8,9 @@
  * (FAKEQEMU_ACCEL=tcg: "CPU n/TCG") plus "call_rcu", "IO mon_iothread" and
  * "worker".  The first FAKEQEMU_BUSY vCPUs (default: all) spin, the others
  * sleep.  Once every thread is named it writes its pid to -pidfile (atomically,
- * like QEMU), then runs until SIGTERM/SIGINT or FAKEQEMU_SECONDS (default 60). */
+ * like QEMU), then runs until SIGTERM/SIGINT or FAKEQEMU_SECONDS (default 60).
+ * SIGUSR1 replaces the last vCPU thread by a new one of the same name (a new
+ * TID, as after a vCPU unplug and plug). */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -28,9 +30,9 @@ struct fake_thread {
 	pthread_t handle;
 	char name[16];
 	bool busy;
+	atomic_int stop;
 };
 
-static atomic_int stop_flag;
 static atomic_int named_count;
 
 static void *thread_main(void *arg)
@@ -40,7 +42,7 @@ static void *thread_main(void *arg)
 
 	pthread_setname_np(pthread_self(), t->name);
 	atomic_fetch_add(&named_count, 1);
-	while (!atomic_load_explicit(&stop_flag, memory_order_relaxed)) {
+	while (!atomic_load_explicit(&t->stop, memory_order_relaxed)) {
 		if (t->busy) {
 			for (volatile int i = 0; i < 100000; i++)
 				;
@@ -123,6 +125,7 @@ int main(int argc, char **argv)
 	sigemptyset(&stop_signals);
 	sigaddset(&stop_signals, SIGTERM);
 	sigaddset(&stop_signals, SIGINT);
+	sigaddset(&stop_signals, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
 
 	for (int i = 0; i < vcpus; i++, count++) {
@@ -142,8 +145,16 @@ int main(int argc, char **argv)
 	if (pidfile && write_pidfile(pidfile) != 0)
 		fprintf(stderr, "fakeqemu: cannot write %s: %s\n", pidfile, strerror(errno));
 
-	sigtimedwait(&stop_signals, NULL, &timeout);
-	atomic_store(&stop_flag, 1);
+	while (sigtimedwait(&stop_signals, NULL, &timeout) == SIGUSR1 && vcpus > 0) {
+		struct fake_thread *last = &threads[vcpus - 1];
+		atomic_store(&last->stop, 1);
+		pthread_join(last->handle, NULL);
+		atomic_store(&last->stop, 0);
+		if (pthread_create(&last->handle, NULL, thread_main, last) != 0)
+			return 1;
+	}
+	for (int i = 0; i < count; i++)
+		atomic_store(&threads[i].stop, 1);
 	for (int i = 0; i < count; i++)
 		pthread_join(threads[i].handle, NULL);
 	return 0;

@@ -1,0 +1,46 @@
+# Shell helpers shared by tests/e2e.sh and scripts/demo.sh, sourced with
+# $tmp set to a scratch directory and an array pids=() that the caller's
+# cleanup kills.  Every wait has a timeout.
+
+# wait_for_file FILE: a pidfile written once the process is ready (5 s at most)
+wait_for_file() {
+	for _ in $(seq 100); do [ -s "$1" ] && return 0; sleep 0.05; done
+	return 1
+}
+
+# start_fake ID BUSY QEMU-ARGS...: a QEMU-shaped process (tests/fakeqemu.c)
+# whose first BUSY vCPUs spin; its pid ends up in $tmp/ID.pid.
+start_fake() {
+	local id=$1 busy=$2; shift 2
+	FAKEQEMU_BUSY=$busy FAKEQEMU_SECONDS=120 ./build/fakeqemu "$@" -pidfile "$tmp/$id.pid" &
+	pids+=($!)
+	wait_for_file "$tmp/$id.pid"
+}
+
+# start_hogs N: CPU hogs, so that busy vCPUs must wait for a CPU
+start_hogs() {
+	for _ in $(seq "$1"); do sh -c 'while :; do :; done' & pids+=($!); done
+}
+
+# kvm_usable: true when QEMU can use /dev/kvm here
+kvm_usable() {
+	command -v qemu-system-x86_64 >/dev/null && [ -r /dev/kvm ] && [ -w /dev/kvm ]
+}
+
+# start_guest ACCEL ID NAME UUID: a real QEMU guest with 2 vCPUs booting
+# build/spin.img (vCPU 0 spins, vCPU 1 halts), a QMP socket at $tmp/ID.sock,
+# its pid in $tmp/ID.pid.  Each guest boots its own copy of the image (QEMU
+# locks an image it writes to).
+start_guest() {
+	cp build/spin.img "$tmp/$2.img"
+	qemu-system-x86_64 -accel "$1" -name "guest=$3,debug-threads=on" -uuid "$4" -smp 2 -m 64 \
+		-nodefaults -no-user-config -display none -daemonize -pidfile "$tmp/$2.pid" \
+		-drive "file=$tmp/$2.img,format=raw,if=ide" -qmp "unix:$tmp/$2.sock,server=on,wait=off" \
+		2>>"$tmp/qemu.err" && wait_for_file "$tmp/$2.pid"
+}
+
+# kill_pidfiles: stops every process named by a pidfile in $tmp
+kill_pidfiles() {
+	for f in "$tmp"/*.pid; do [ -s "$f" ] && kill "$(cat "$f")" 2>/dev/null; done
+	return 0
+}
