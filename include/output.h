@@ -18,6 +18,7 @@ struct output {
 	dev_t dev;
 	ino_t ino;
 	bool regular;
+	bool pipe;        /* a pipe or FIFO: its reader can go away */
 	struct diag_limit write_limit;
 };
 

@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -260,22 +261,46 @@ static int take_sample(struct agent *a, struct snapshot *snap)
 	return err;
 }
 
-/* Sleeps until the absolute monotonic deadline; false when asked to stop. */
+static void reopen_if_asked(struct agent *a)
+{
+	int err;
+
+	if (!reopen_requested)
+		return;
+	reopen_requested = 0;
+	err = output_reopen(&a->output);
+	if (err)
+		diag("cannot reopen %s: %s; still writing to the old file", a->output.path, strerror(-err));
+}
+
+/* Waits up to left seconds; true when the output is a pipe whose reader has
+ * gone (poll reports POLLERR on a pipe without readers), so that
+ * `kvmsteal | head -1` ends as soon as head does, not a tick later. */
+static bool reader_gone_within(const struct agent *a, double left)
+{
+	struct pollfd pipe_end = { .fd = a->output.fd, .events = 0 };
+	struct timespec ts = { .tv_sec = (time_t)left };
+
+	ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
+	if (!a->output.pipe) {
+		nanosleep(&ts, NULL);
+		return false;
+	}
+	return ppoll(&pipe_end, 1, &ts, NULL) > 0 && (pipe_end.revents & (POLLERR | POLLHUP));
+}
+
+/* Sleeps until the absolute monotonic deadline (a signal or a SIGHUP wakes it
+ * early: it goes back to sleep); false when it is time to stop. */
 static bool sleep_until(struct agent *a, double deadline)
 {
-	struct timespec ts = { .tv_sec = (time_t)deadline };
-
-	ts.tv_nsec = (long)((deadline - (double)ts.tv_sec) * 1e9);
 	while (!stop_requested) {
-		if (reopen_requested) {
-			int err = output_reopen(&a->output);
-			reopen_requested = 0;
-			if (err)
-				diag("cannot reopen %s: %s; still writing to the old file",
-				     a->output.path, strerror(-err));
-		}
-		if (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == 0)
+		double left;
+		reopen_if_asked(a);
+		left = deadline - monotonic_seconds();
+		if (left <= 0)
 			return true;
+		if (reader_gone_within(a, left))
+			return false;
 	}
 	return false;
 }
@@ -321,7 +346,7 @@ static int run_loop(struct agent *a)
 	for (unsigned long tick = 0; a->options.count == 0 || tick < a->options.count; tick++) {
 		int err;
 		if (!sleep_until(a, deadline))
-			return 0;
+			return 0; /* SIGTERM/SIGINT, or the reader of the pipe left */
 		err = run_tick(a);
 		if (err == -EPIPE)
 			return 0; /* the reader left (kvmsteal | head): nothing to report */

@@ -47,6 +47,7 @@ static int open_path(struct output *out)
 	out->dev = st.st_dev;
 	out->ino = st.st_ino;
 	out->regular = S_ISREG(st.st_mode);
+	out->pipe = S_ISFIFO(st.st_mode);
 	return 0;
 }
 
@@ -62,6 +63,7 @@ int output_open(struct output *out, const char *path)
 	if (fstat(out->fd, &st))
 		return -errno;
 	out->regular = S_ISREG(st.st_mode);
+	out->pipe = S_ISFIFO(st.st_mode);
 	close_torn_line(out->fd, out->fd);
 	return 0;
 }

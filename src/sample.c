@@ -23,6 +23,9 @@ struct sampler {
 	char *proc_stat;               /* /proc/stat grows with the CPU count */
 	size_t proc_stat_size;
 	bool warned_fd_limit;
+	bool warned_no_schedstat;
+	size_t threads_read;           /* this tick: schedstat files parsed */
+	size_t threads_blank;          /* ... of which read "0 0 0" */
 	struct diag_limit host_limit;
 };
 
@@ -190,9 +193,17 @@ static int read_schedstat(const struct vm_entry *vm, const struct thread_entry *
 	return parse_schedstat(buf, (size_t)len, out);
 }
 
+/* "0 0 0" is what the kernel prints when it keeps no scheduler statistics
+ * (!sched_info_on()); a live thread that has run once never reads so.  Such a
+ * thread has no sample rather than a made-up 0. */
+static bool schedstat_blank(const struct schedstat *stat)
+{
+	return stat->cpu_ns == 0 && stat->wait_ns == 0 && stat->timeslices == 0;
+}
+
 /* Reads every thread of vm into the snapshot; a thread whose read fails is
  * left out of this tick, and dropped when it is gone (ESRCH on its fd). */
-static int sample_threads(struct vm_entry *vm, struct snapshot *snap)
+static int sample_threads(struct sampler *s, struct vm_entry *vm, struct snapshot *snap)
 {
 	size_t kept = 0;
 
@@ -210,6 +221,11 @@ static int sample_threads(struct vm_entry *vm, struct snapshot *snap)
 		}
 		vm->threads[kept++] = *thread;
 		if (err == 0) {
+			s->threads_read++;
+			if (schedstat_blank(&stat)) {
+				s->threads_blank++;
+				continue;
+			}
 			struct thread_sample sample = {
 				.tid = thread->tid, .starttime = thread->starttime,
 				.vcpu_id = thread->vcpu_id, .tcg = thread->tcg,
@@ -221,6 +237,15 @@ static int sample_threads(struct vm_entry *vm, struct snapshot *snap)
 	}
 	vm->thread_count = kept;
 	return 0;
+}
+
+static void warn_if_no_schedstat(struct sampler *s)
+{
+	if (s->warned_no_schedstat || s->threads_read == 0 || s->threads_blank < s->threads_read)
+		return;
+	diag("every thread's schedstat reads \"0 0 0\": this kernel keeps no scheduler statistics "
+	     "(CONFIG_SCHED_INFO), so steal cannot be measured; VMs are reported without vCPU figures");
+	s->warned_no_schedstat = true;
 }
 
 static int sample_vm(struct sampler *s, struct vm_entry *vm, struct snapshot *snap)
@@ -239,7 +264,7 @@ static int sample_vm(struct sampler *s, struct vm_entry *vm, struct snapshot *sn
 	sample->utime = vm->stat.utime;
 	sample->stime = vm->stat.stime;
 	sample->guest_time = vm->stat.guest_time;
-	return sample_threads(vm, snap);
+	return sample_threads(s, vm, snap);
 }
 
 int sampler_take(struct sampler *s, struct snapshot *snap)
@@ -251,10 +276,12 @@ int sampler_take(struct sampler *s, struct snapshot *snap)
 	err = vm_table_scan(&s->table, s->root_fd);
 	if (err)
 		return err;
+	s->threads_read = s->threads_blank = 0;
 	for (size_t i = 0; i < s->table.count; i++) {
 		err = sample_vm(s, s->table.vms[i], snap);
 		if (err)
 			return err;
 	}
+	warn_if_no_schedstat(s);
 	return 0;
 }

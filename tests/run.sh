@@ -11,6 +11,7 @@ fake_pids=()
 cleanup() {
 	for pid in "${fake_pids[@]}"; do kill "$pid" 2>/dev/null; done
 	wait 2>/dev/null
+	umount "$tmp/small" 2>/dev/null
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -36,6 +37,9 @@ for case_dir in tests/fixtures/*/; do
 	check "golden $name: exact NDJSON" diff -u "$case_dir/expected.ndjson" "$tmp/$name.out"
 	check "golden $name: schema v1" ./build/check_ndjson <"$tmp/$name.out"
 done
+check "golden hostile-names: one warning for the malformed -uuid" \
+	grep -q 'VM pid 5600 ("bad-uuid"): -uuid is not a UUID' "$tmp/hostile-names.err"
+check "golden no-schedstat: says why there are no vCPU figures" grep -q 'schedstat reads "0 0 0"' "$tmp/no-schedstat.err"
 ./build/golden tests/fixtures/basic/t0 tests/fixtures/basic/t1 --vcpu-records >"$tmp/split.out"
 check "golden --vcpu-records: 6 vcpu records after their VMs" \
 	test "$(grep -c '"record":"vcpu"' "$tmp/split.out")" -eq 6
@@ -93,6 +97,83 @@ check "--output: appended lines valid" ./build/check_ndjson <"$tmp/out.rest"
 rm -f "$tmp/new.ndjson"
 ./kvmsteal --proc-root "$root" --interval 0.1 --count 1 --output "$tmp/new.ndjson" 2>/dev/null
 check "--output: created with mode 0640" test "$(stat -c %a "$tmp/new.ndjson")" = 640
+
+# --- faults -----------------------------------------------------------------
+./kvmsteal --proc-root tests/fixtures/no-schedstat/t1 --interval 0.1 --count 3 >/dev/null 2>"$tmp/blank.err"
+check "scheduler statistics off: one warning in 3 ticks" test "$(grep -c 'reads "0 0 0"' "$tmp/blank.err")" -eq 1
+
+./kvmsteal --proc-root "$root" --interval 0.1 --count 5 --output /dev/full 2>"$tmp/full.err"
+check "/dev/full: exit 0 after every tick" test $? -eq 0
+check "/dev/full: one message, not one per tick" test "$(grep -c 'No space left on device' "$tmp/full.err")" -eq 1
+
+./kvmsteal --proc-root "$root" --interval 0.1 --count 2 --max-line-bytes 600 >"$tmp/narrow.out"
+check "--max-line-bytes 600: no line longer" test "$(awk 'length($0) + 1 > 600' "$tmp/narrow.out" | wc -l)" -eq 0
+check "--max-line-bytes 600: web01's 4 vCPUs become vcpu records" \
+	test "$(grep -c '"record":"vcpu","schema":1,"host_name":"[^"]*","interval_s":[0-9.]*,"vm_name":"web01"' "$tmp/narrow.out")" -eq 8
+check "--max-line-bytes 600: a VM line that fits keeps its array" \
+	test "$(grep '"vm_name":"instance-00001782"' "$tmp/narrow.out" | grep -c '"vcpu":\[')" -eq 2
+check "--max-line-bytes 600: schema v1" ./build/check_ndjson <"$tmp/narrow.out"
+expect_exit 64 "--max-line-bytes below 512" --max-line-bytes 100
+
+start=$(date +%s%N)
+set -o pipefail
+./kvmsteal --interval 1 | head -n 1 >/dev/null
+piped=$?
+set +o pipefail
+elapsed_ms=$((($(date +%s%N) - start) / 1000000))
+check "closed pipe (kvmsteal | head -1): exit 0" test "$piped" -eq 0
+check "closed pipe: gone before the next tick would be written (${elapsed_ms} ms)" test "$elapsed_ms" -lt 1900
+
+# Rotation: a rename without SIGHUP (caught before the next write), then
+# logrotate's rename + SIGHUP: every tick lands once, in one of the files.
+rot="$tmp/rot.ndjson"
+./kvmsteal --proc-root "$root" --interval 0.2 --count 15 --output "$rot" 2>"$tmp/rot.err" &
+agent=$!
+sleep 1; mv "$rot" "$rot.1"
+sleep 1; mv "$rot" "$rot.2"; kill -HUP "$agent"
+wait "$agent"
+check "rotation: exit 0" test $? -eq 0
+cat "$rot.1" "$rot.2" "$rot" >"$tmp/rot.all"
+check "rotation: 15 ticks, none lost or written twice" \
+	test "$(grep -o '"@timestamp":"[^"]*"' "$tmp/rot.all" | sort -u | wc -l)/$(grep -c '"record":"vm"' "$tmp/rot.all")" = "15/75"
+check "rotation: the three files all got ticks" test -s "$rot.1" -a -s "$rot.2" -a -s "$rot"
+check "rotation: schema v1" ./build/check_ndjson <"$tmp/rot.all"
+
+./kvmsteal --proc-root "$root" --interval 0.2 --output "$tmp/term.ndjson" 2>/dev/null &
+agent=$!
+sleep 1; kill -TERM "$agent"; wait "$agent"
+check "SIGTERM: exit 0" test $? -eq 0
+check "SIGTERM: only whole lines" ./build/check_ndjson <"$tmp/term.ndjson"
+
+cp -r "$root" "$tmp/vanishing-root"
+./kvmsteal --proc-root "$tmp/vanishing-root" --interval 0.2 --count 6 >"$tmp/vanish.out" 2>"$tmp/vanish.err" &
+agent=$!
+sleep 0.5; rm -rf "$tmp/vanishing-root"
+wait "$agent"
+check "proc root removed mid-run: exit 0 after --count" test $? -eq 0
+check "proc root removed mid-run: one message, not one per tick" test "$(wc -l <"$tmp/vanish.err")" -eq 1
+with_records=$(grep -o '"@timestamp":"[^"]*"' "$tmp/vanish.out" | sort -u | wc -l)
+check "proc root removed mid-run: records before, none after ($with_records of 6 ticks)" \
+	test "$with_records" -ge 1 -a "$with_records" -lt 6
+
+if [ "$(id -u)" -eq 0 ] && mkdir -p "$tmp/small" && mount -t tmpfs -o size=16k tmpfs "$tmp/small" 2>/dev/null; then
+	# A disk with one page free: the second tick cannot fit; space comes back.
+	head -c 12288 /dev/zero >"$tmp/small/filler"
+	./kvmsteal --proc-root "$root" --interval 0.2 --count 12 --output "$tmp/small/out.ndjson" 2>"$tmp/small.err" &
+	agent=$!
+	sleep 1.1; rm "$tmp/small/filler"; freed=$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)
+	wait "$agent"
+	check "full disk: exit 0" test $? -eq 0
+	check "full disk: only whole lines in the file" ./build/check_ndjson <"$tmp/small/out.ndjson"
+	ticks=$(grep -o '"@timestamp":"[^"]*"' "$tmp/small/out.ndjson" | sort -u | wc -l)
+	after=$(grep -o '"@timestamp":"[^"]*"' "$tmp/small/out.ndjson" | sort -u | awk -F'"' -v f="$freed" '$4 > f' | wc -l)
+	check "full disk: ticks dropped while full ($ticks of 12 written)" test "$ticks" -lt 12
+	check "full disk: writing resumed when space came back ($after ticks after)" test "$after" -ge 3
+	check "full disk: one message" test "$(grep -c 'No space left on device' "$tmp/small.err")" -eq 1
+	umount "$tmp/small"
+else
+	fail "full disk with recovery needs root to mount a small tmpfs"
+fi
 
 # --- the real /proc ---------------------------------------------------------
 ./kvmsteal --interval 0.2 --count 3 >"$tmp/real.out"
