@@ -71,6 +71,21 @@ check-unit: kvmsteal tests
 check-e2e: kvmsteal tests
 	LC_ALL=C TZ=UTC bash tests/e2e.sh
 
+# libFuzzer targets (clang): every parser and the JSON string path, each run
+# FUZZ_SECONDS on its seed corpus under tests/fuzz/corpus/ (new inputs go to
+# build/fuzz/, the seeds stay as committed).
+FUZZ_TARGETS = fuzz_cmdline fuzz_schedstat fuzz_pid_stat fuzz_proc_stat fuzz_json_string
+FUZZ_SECONDS ?= 60
+FUZZ_CC ?= clang
+FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+
+build/fuzz/%: tests/fuzz/%.c src/parse.c src/text.c | build
+	mkdir -p build/fuzz
+	$(FUZZ_CC) $(ALL_CPPFLAGS) $(FUZZ_FLAGS) -o $@ $^ $(CJSON_LIBS)
+
+fuzz: $(FUZZ_TARGETS:%=build/fuzz/%)
+	bash tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
 demo: kvmsteal build/fakeqemu build/spin.img
 	bash scripts/demo.sh
 
@@ -83,6 +98,6 @@ uninstall:
 clean:
 	rm -rf build kvmsteal
 
-.PHONY: all tests check check-unit check-e2e demo install uninstall clean
+.PHONY: all tests check check-unit check-e2e fuzz demo install uninstall clean
 
 -include $(wildcard build/*.d build/tests/*.d)
