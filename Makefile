@@ -27,7 +27,7 @@ ALL_LDFLAGS  = $(SANFLAGS) $(LDFLAGS)
 LIB_SRCS  = src/diag.c src/procfs.c src/parse.c src/text.c src/snapshot.c src/discover.c \
             src/sample.c src/rate.c src/emit.c src/output.c
 LIB_OBJS  = $(LIB_SRCS:src/%.c=build/%.o)
-TEST_BINS = build/test_parse build/golden build/check_ndjson build/fakeqemu
+TEST_BINS = build/test_parse build/test_emit build/golden build/check_ndjson build/fakeqemu
 
 all: kvmsteal
 
@@ -43,7 +43,7 @@ build/%.o: src/%.c | build
 build/tests/%.o: tests/%.c | build
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
-build/test_parse build/golden build/check_ndjson: build/%: build/tests/%.o build/libkvmsteal.a
+build/test_parse build/test_emit build/golden build/check_ndjson: build/%: build/tests/%.o build/libkvmsteal.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CJSON_LIBS) -lm
 
 build/fakeqemu: build/tests/fakeqemu.o

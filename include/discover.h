@@ -26,9 +26,11 @@ struct thread_entry {
 
 struct vm_entry {
 	int pid;
+	uint64_t ino;               /* of PID's directory in the root listing */
 	uint64_t starttime;
 	int dir_fd;                 /* PID directory, relative to the root */
 	int stat_fd;                /* PID/stat */
+	int task_fd;                /* PID/task, re-listed every tick */
 	char *name;                 /* valid UTF-8, NUL-terminated, "" if none */
 	size_t name_len;
 	bool has_uuid;
@@ -40,28 +42,45 @@ struct vm_entry {
 	bool warned_no_vcpu;
 };
 
-/* A process found not to be QEMU, remembered with its comm so that it is not
- * examined again until its comm changes (an exec changes it). */
+/* A process found not to be QEMU.  It is not examined again while its pid
+ * lists with the same inode (a new process behind a reused pid gets a new
+ * one), except while it is young: a launcher such as libvirt forks and then
+ * execs QEMU, and an exec changes the comm, so a young process's comm is read
+ * again each tick until it is YOUNG_PROCESS_S old. */
 struct pid_memo {
 	int pid;
+	uint64_t ino;
+	uint64_t starttime;     /* clock ticks after boot */
+	bool settled;           /* old enough: no more reads */
 	char comm[COMM_MAX];
 };
 
-struct vm_table {
-	struct vm_entry **vms;  /* sorted by pid; each owned by the table */
-	size_t count, cap;
-	struct pid_memo *memo;  /* sorted by pid */
+#define YOUNG_PROCESS_S 30
+
+/* One generation of the table: VMs and non-VM processes, both sorted by pid. */
+struct vm_generation {
+	struct vm_entry **vms;  /* each owned by the table */
+	size_t vm_count, vm_cap;
+	struct pid_memo *memo;
 	size_t memo_count, memo_cap;
-	struct id_list pids;    /* scratch */
+};
+
+/* Each scan builds the next generation from the current one; the two swap,
+ * so the arrays are allocated once and only grow. */
+struct vm_table {
+	struct vm_generation cur, next;
+	struct id_list pids;    /* scratch: the root listing */
 	char *cmdline;          /* scratch, CMDLINE_MAX bytes */
+	long clk_tck;
 };
 
 #define CMDLINE_MAX (128 * 1024)
 
 /* Lists the root and brings the table up to date: VMs that are gone or whose
  * PID was reused are dropped, new VMs are added, every VM's stat is re-read.
+ * now_ticks: clock ticks since boot (CLOCK_BOOTTIME), to tell young processes.
  * Returns 0, or -errno when the root itself cannot be listed. */
-int vm_table_scan(struct vm_table *table, int root_fd);
+int vm_table_scan(struct vm_table *table, int root_fd, uint64_t now_ticks);
 
 void vm_table_free(struct vm_table *table);
 

@@ -29,6 +29,9 @@ struct emit_options {
 int emit_tick(const struct tick_figures *figures, const struct emit_options *options,
 	      struct buf *out);
 
+/* A percentage as "%.2f" would print it (negative, NaN: "0.00"), faster. */
+void emit_format_pct(double value, char out[40]);
+
 /* "YYYY-MM-DDTHH:MM:SS.mmmZ" (UTC) into out[25]. */
 void emit_format_timestamp(const struct timespec *real, char out[25]);
 

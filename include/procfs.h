@@ -7,11 +7,20 @@
 #define KVMSTEAL_PROCFS_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
-/* A growable list of numeric directory entries (pids or tids). */
+/* A numeric directory entry: a pid or tid, and the inode number the
+ * directory listing gave it (a new process behind a reused pid gets a new
+ * /proc/PID inode). */
+struct id_entry {
+	int id;
+	uint64_t ino;
+};
+
+/* A growable list of numeric directory entries, sorted by id. */
 struct id_list {
-	int *ids;
+	struct id_entry *entries;
 	size_t len;
 	size_t cap;
 };
@@ -30,10 +39,11 @@ ssize_t procfs_pread(int fd, char *buf, size_t size);
 /* open + procfs_pread + close. */
 ssize_t procfs_read_file(int dirfd, const char *path, char *buf, size_t size);
 
-/* Lists the entries of the directory at dirfd/path whose names are positive
- * decimal integers, sorted ascending, into list (reset first; grown as needed).
- * Returns 0 or -errno. */
-int procfs_list_ids(int dirfd, const char *path, struct id_list *list);
+/* Lists the entries of the open directory dir_fd whose names are positive
+ * decimal integers, sorted by id, into list (reset first; grown as needed).
+ * The fd is rewound first, so a directory kept open is re-listed with one
+ * lseek and a getdents64 or two.  Returns 0 or -errno. */
+int procfs_list_ids(int dir_fd, struct id_list *list);
 
 void id_list_free(struct id_list *list);
 

@@ -19,16 +19,21 @@ void thread_entry_close(struct thread_entry *thread)
 	thread->schedstat_fd = -1;
 }
 
+static void close_fd(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
 static void vm_entry_free(struct vm_entry *vm)
 {
 	if (!vm)
 		return;
 	for (size_t i = 0; i < vm->thread_count; i++)
 		thread_entry_close(&vm->threads[i]);
-	if (vm->stat_fd >= 0)
-		close(vm->stat_fd);
-	if (vm->dir_fd >= 0)
-		close(vm->dir_fd);
+	close_fd(vm->task_fd);
+	close_fd(vm->stat_fd);
+	close_fd(vm->dir_fd);
 	free(vm->threads);
 	free(vm->name);
 	free(vm);
@@ -72,31 +77,33 @@ static int vm_entry_set_identity(struct vm_entry *vm, const char *cmdline, size_
 	return 0;
 }
 
-/* Builds the entry for a QEMU process whose PID directory is open as dir_fd
- * (taken over: closed on failure). */
-static struct vm_entry *vm_entry_new(int pid, int dir_fd, const char *cmdline, size_t len)
+/* Builds the entry for the QEMU process found as `found` (its stat read by
+ * path a moment ago).  Everything is read again through the PID directory fd,
+ * and the starttime must still match, so the entry is that very process. */
+static struct vm_entry *vm_entry_new(struct vm_table *table, int root_fd, const struct id_entry *found,
+				     uint64_t starttime)
 {
 	struct vm_entry *vm = calloc(1, sizeof(*vm));
-	char buf[STAT_MAX];
-	ssize_t n;
+	char path[16];
+	ssize_t len;
 
-	if (!vm) {
-		close(dir_fd);
+	if (!vm)
 		return NULL;
-	}
-	vm->pid = pid;
-	vm->dir_fd = dir_fd;
-	vm->stat_fd = procfs_open_file(dir_fd, "stat");
-	if (vm->stat_fd < 0)
+	vm->pid = found->id;
+	vm->ino = found->ino;
+	vm->starttime = starttime;
+	vm->stat_fd = vm->task_fd = -1;
+	snprintf(path, sizeof(path), "%d", found->id);
+	vm->dir_fd = procfs_open_dir(root_fd, path);
+	if (vm->dir_fd < 0)
 		goto fail;
-	n = procfs_pread(vm->stat_fd, buf, sizeof(buf));
-	if (n < 0 || parse_pid_stat(buf, (size_t)n, &vm->stat))
+	vm->stat_fd = procfs_open_file(vm->dir_fd, "stat");
+	vm->task_fd = procfs_open_dir(vm->dir_fd, "task");
+	if (vm->stat_fd < 0 || vm->task_fd < 0 || vm_entry_refresh(vm) != 0)
 		goto fail;
-	if (vm->stat.state == 'Z' || vm->stat.state == 'X')
-		goto fail;
-	vm->starttime = vm->stat.starttime;
 	memcpy(vm->main_comm, vm->stat.comm, sizeof(vm->main_comm));
-	if (vm_entry_set_identity(vm, cmdline, len))
+	len = procfs_read_file(vm->dir_fd, "cmdline", table->cmdline, CMDLINE_MAX);
+	if (len <= 0 || vm_entry_set_identity(vm, table->cmdline, (size_t)len))
 		goto fail;
 	return vm;
 fail:
@@ -104,48 +111,67 @@ fail:
 	return NULL;
 }
 
-static void strip_newline(char *text)
+static bool is_young(const struct vm_table *table, uint64_t starttime, uint64_t now_ticks)
 {
-	size_t len = strlen(text);
-	if (len > 0 && text[len - 1] == '\n')
-		text[len - 1] = '\0';
+	return starttime <= now_ticks && now_ticks - starttime < (uint64_t)(YOUNG_PROCESS_S * table->clk_tck);
 }
 
-/* Looks at a PID not tracked as a VM.  Returns a new VM entry, or NULL with
- * *memo filled when it is some other process (memo->pid 0: it vanished). */
-static struct vm_entry *examine_pid(struct vm_table *table, int root_fd, int pid,
-				    const struct pid_memo *known, struct pid_memo *memo)
+/* Looks at a PID the table does not know (or whose comm changed): its stat
+ * says its comm, state and starttime; argv[0] is read only when the comm does
+ * not already tell (QEMU renames its main thread with -name ...,process=X).
+ * Returns a new VM entry, or NULL with *memo filled for another process
+ * (memo->pid 0 when it vanished or could not be read). */
+static struct vm_entry *examine_pid(struct vm_table *table, int root_fd, const struct id_entry *found,
+				    uint64_t now_ticks, struct pid_memo *memo)
 {
-	char path[32], comm[64];
+	char path[32], buf[1024];
+	struct pid_stat stat;
 	ssize_t len;
-	int dir_fd;
 	bool is_qemu;
 
 	memo->pid = 0;
-	snprintf(path, sizeof(path), "%d/comm", pid);
-	if (procfs_read_file(root_fd, path, comm, sizeof(comm)) < 0)
+	snprintf(path, sizeof(path), "%d/stat", found->id);
+	len = procfs_read_file(root_fd, path, buf, sizeof(buf));
+	if (len < 0 || parse_pid_stat(buf, (size_t)len, &stat))
 		return NULL;
-	strip_newline(comm);
-	snprintf(memo->comm, sizeof(memo->comm), "%s", comm);
-	if (known && strcmp(known->comm, memo->comm) == 0) {
-		memo->pid = pid;
-		return NULL;
+	is_qemu = parse_is_qemu_program(stat.comm, strlen(stat.comm));
+	if (!is_qemu) {
+		snprintf(path, sizeof(path), "%d/cmdline", found->id);
+		len = procfs_read_file(root_fd, path, table->cmdline, CMDLINE_MAX);
+		is_qemu = len > 0 && parse_is_qemu_argv0(table->cmdline, (size_t)len);
 	}
-	snprintf(path, sizeof(path), "%d", pid);
-	dir_fd = procfs_open_dir(root_fd, path);
-	if (dir_fd < 0)
-		return NULL;
-	len = procfs_read_file(dir_fd, "cmdline", table->cmdline, CMDLINE_MAX);
-	if (len < 0)
-		len = 0;
-	/* QEMU may rename its main thread (-name ...,process=X): argv[0] still tells. */
-	is_qemu = parse_is_qemu_program(comm, strlen(comm)) ||
-		  parse_is_qemu_argv0(table->cmdline, (size_t)len);
-	if (is_qemu && len > 0)
-		return vm_entry_new(pid, dir_fd, table->cmdline, (size_t)len);
-	close(dir_fd);
-	memo->pid = pid;
+	if (is_qemu && stat.state != 'Z' && stat.state != 'X') {
+		struct vm_entry *vm = vm_entry_new(table, root_fd, found, stat.starttime);
+		if (vm)
+			return vm;
+	}
+	*memo = (struct pid_memo){ .pid = found->id, .ino = found->ino, .starttime = stat.starttime,
+				   .settled = !is_young(table, stat.starttime, now_ticks) };
+	memcpy(memo->comm, stat.comm, sizeof(memo->comm));
 	return NULL;
+}
+
+/* A known non-QEMU process: true when it still is one (memo updated). */
+static bool memo_still_holds(const struct vm_table *table, int root_fd, struct pid_memo *memo,
+			     const struct id_entry *found, uint64_t now_ticks)
+{
+	char path[32], comm[64];
+	size_t len;
+
+	if (memo->ino != found->ino)
+		return false; /* a new process behind the same pid */
+	if (memo->settled)
+		return true;
+	snprintf(path, sizeof(path), "%d/comm", found->id);
+	if (procfs_read_file(root_fd, path, comm, sizeof(comm)) < 0)
+		return false;
+	len = strlen(comm);
+	if (len > 0 && comm[len - 1] == '\n')
+		comm[--len] = '\0';
+	if (len >= COMM_MAX || strcmp(comm, memo->comm) != 0)
+		return false; /* it exec'd: look again */
+	memo->settled = !is_young(table, memo->starttime, now_ticks);
+	return true;
 }
 
 static int grow_array(void **array, size_t *cap, size_t want, size_t elem)
@@ -165,81 +191,84 @@ static int grow_array(void **array, size_t *cap, size_t want, size_t elem)
 	return 0;
 }
 
-/* The next table and memo are built in fresh arrays sized for every listed PID,
- * then swapped in and the old ones freed. */
-struct scan_result {
-	struct vm_entry **vms;
-	size_t count, cap;
-	struct pid_memo *memo;
-	size_t memo_count, memo_cap;
+static int reserve(struct vm_generation *gen, size_t count)
+{
+	if (grow_array((void **)&gen->vms, &gen->vm_cap, count, sizeof(*gen->vms)) ||
+	    grow_array((void **)&gen->memo, &gen->memo_cap, count, sizeof(*gen->memo)))
+		return -ENOMEM;
+	return 0;
+}
+
+/* Cursors into the current generation, both advancing in pid order. */
+struct scan_cursor {
+	size_t vm;
+	size_t memo;
 };
 
-static void scan_one_pid(struct vm_table *table, int root_fd, int pid, size_t *old_i,
-			 size_t *memo_i, struct scan_result *next)
+static void scan_one_pid(struct vm_table *table, int root_fd, const struct id_entry *found,
+			 uint64_t now_ticks, struct scan_cursor *at)
 {
-	const struct pid_memo *known = NULL;
+	struct vm_generation *cur = &table->cur, *next = &table->next;
 	struct pid_memo memo;
-	struct vm_entry *vm = NULL;
+	struct vm_entry *vm;
 
-	while (*old_i < table->count && table->vms[*old_i]->pid < pid)
-		vm_entry_free(table->vms[(*old_i)++]); /* vanished */
-	while (*memo_i < table->memo_count && table->memo[*memo_i].pid < pid)
-		(*memo_i)++;
-	if (*old_i < table->count && table->vms[*old_i]->pid == pid) {
-		vm = table->vms[(*old_i)++];
-		if (vm_entry_refresh(vm) == 0) {
-			next->vms[next->count++] = vm;
+	while (at->vm < cur->vm_count && cur->vms[at->vm]->pid < found->id)
+		vm_entry_free(cur->vms[at->vm++]); /* vanished */
+	while (at->memo < cur->memo_count && cur->memo[at->memo].pid < found->id)
+		at->memo++;
+	if (at->vm < cur->vm_count && cur->vms[at->vm]->pid == found->id) {
+		vm = cur->vms[at->vm++];
+		if (vm->ino == found->ino && vm_entry_refresh(vm) == 0) {
+			next->vms[next->vm_count++] = vm;
 			return;
 		}
 		vm_entry_free(vm); /* gone or PID reused: whatever is there now is new */
+	} else if (at->memo < cur->memo_count && cur->memo[at->memo].pid == found->id) {
+		memo = cur->memo[at->memo++];
+		if (memo_still_holds(table, root_fd, &memo, found, now_ticks)) {
+			next->memo[next->memo_count++] = memo;
+			return;
+		}
 	}
-	if (*memo_i < table->memo_count && table->memo[*memo_i].pid == pid)
-		known = &table->memo[*memo_i];
-	vm = examine_pid(table, root_fd, pid, known, &memo);
+	vm = examine_pid(table, root_fd, found, now_ticks, &memo);
 	if (vm)
-		next->vms[next->count++] = vm;
+		next->vms[next->vm_count++] = vm;
 	else if (memo.pid)
 		next->memo[next->memo_count++] = memo;
 }
 
-int vm_table_scan(struct vm_table *table, int root_fd)
+int vm_table_scan(struct vm_table *table, int root_fd, uint64_t now_ticks)
 {
-	struct scan_result next = { 0 };
-	size_t old_i = 0, memo_i = 0;
+	struct scan_cursor at = { 0, 0 };
+	struct vm_generation swap;
 	int err;
 
 	if (!table->cmdline && !(table->cmdline = malloc(CMDLINE_MAX)))
 		return -ENOMEM;
-	err = procfs_list_ids(root_fd, ".", &table->pids);
+	err = procfs_list_ids(root_fd, &table->pids);
 	if (err)
 		return err;
-	if (grow_array((void **)&next.vms, &next.cap, table->pids.len + 1, sizeof(*next.vms)) ||
-	    grow_array((void **)&next.memo, &next.memo_cap, table->pids.len + 1, sizeof(*next.memo))) {
-		free(next.vms);
-		free(next.memo);
+	if (reserve(&table->next, table->pids.len + 1))
 		return -ENOMEM;
-	}
+	table->next.vm_count = table->next.memo_count = 0;
 	for (size_t i = 0; i < table->pids.len; i++)
-		scan_one_pid(table, root_fd, table->pids.ids[i], &old_i, &memo_i, &next);
-	while (old_i < table->count)
-		vm_entry_free(table->vms[old_i++]);
-	free(table->vms);
-	free(table->memo);
-	table->vms = next.vms;
-	table->count = next.count;
-	table->cap = next.cap;
-	table->memo = next.memo;
-	table->memo_count = next.memo_count;
-	table->memo_cap = next.memo_cap;
+		scan_one_pid(table, root_fd, &table->pids.entries[i], now_ticks, &at);
+	while (at.vm < table->cur.vm_count)
+		vm_entry_free(table->cur.vms[at.vm++]);
+	swap = table->cur;
+	table->cur = table->next;
+	table->next = swap;
 	return 0;
 }
 
 void vm_table_free(struct vm_table *table)
 {
-	for (size_t i = 0; i < table->count; i++)
-		vm_entry_free(table->vms[i]);
-	free(table->vms);
-	free(table->memo);
+	for (size_t i = 0; i < table->cur.vm_count; i++)
+		vm_entry_free(table->cur.vms[i]);
+	free(table->cur.vms);
+	free(table->cur.memo);
+	free(table->next.vms);
+	free(table->next.memo);
 	free(table->cmdline);
 	id_list_free(&table->pids);
 	memset(table, 0, sizeof(*table));

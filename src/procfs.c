@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -25,18 +26,21 @@ ssize_t procfs_pread(int fd, char *buf, size_t size)
 
 	if (size == 0)
 		return -EINVAL;
-	/* seq_file hands out at most a page per call: loop until EOF. */
+	/* A short read is the end: true of regular files, and of proc's
+	 * seq_files, which hand out all they have up to the size asked for.
+	 * So a file that fits takes one pread, not a second one to see EOF. */
 	while (len < size - 1) {
-		ssize_t n = pread(fd, buf + len, size - 1 - len, (off_t)len);
+		size_t want = size - 1 - len;
+		ssize_t n = pread(fd, buf + len, want, (off_t)len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
 			buf[len] = '\0';
 			return -errno;
 		}
-		if (n == 0)
-			break;
 		len += (size_t)n;
+		if ((size_t)n < want)
+			break;
 	}
 	buf[len] = '\0';
 	return (ssize_t)len;
@@ -73,56 +77,62 @@ static int parse_id(const char *name)
 	return (int)value;
 }
 
-static int id_list_push(struct id_list *list, int id)
+static int id_list_push(struct id_list *list, int id, uint64_t ino)
 {
 	if (list->len == list->cap) {
 		size_t cap = list->cap ? list->cap * 2 : 64;
-		int *ids = realloc(list->ids, cap * sizeof(*ids));
-		if (!ids)
+		struct id_entry *grown = realloc(list->entries, cap * sizeof(*grown));
+		if (!grown)
 			return -ENOMEM;
-		list->ids = ids;
+		list->entries = grown;
 		list->cap = cap;
 	}
-	list->ids[list->len++] = id;
+	list->entries[list->len++] = (struct id_entry){ .id = id, .ino = ino };
 	return 0;
 }
 
 static int compare_ids(const void *a, const void *b)
 {
-	int x = *(const int *)a, y = *(const int *)b;
+	int x = ((const struct id_entry *)a)->id, y = ((const struct id_entry *)b)->id;
 	return (x > y) - (x < y);
 }
 
-int procfs_list_ids(int dirfd, const char *path, struct id_list *list)
+static bool sorted(const struct id_list *list)
 {
-	int fd = procfs_open_dir(dirfd, path);
-	DIR *dir;
-	struct dirent *entry;
-	int err = 0;
+	for (size_t i = 1; i < list->len; i++)
+		if (list->entries[i - 1].id > list->entries[i].id)
+			return false;
+	return true;
+}
+
+int procfs_list_ids(int dir_fd, struct id_list *list)
+{
+	char buf[16384];
+	ssize_t n;
 
 	list->len = 0;
-	if (fd < 0)
-		return fd;
-	dir = fdopendir(fd);
-	if (!dir) {
-		err = -errno;
-		close(fd);
-		return err;
+	if (lseek(dir_fd, 0, SEEK_SET) < 0)
+		return -errno;
+	while ((n = getdents64(dir_fd, buf, sizeof(buf))) > 0) {
+		for (ssize_t off = 0; off < n;) {
+			const struct dirent64 *entry = (const struct dirent64 *)(buf + off);
+			int id = parse_id(entry->d_name);
+			if (id > 0 && id_list_push(list, id, entry->d_ino))
+				return -ENOMEM;
+			off += entry->d_reclen;
+		}
 	}
-	while (err == 0 && (entry = readdir(dir)) != NULL) {
-		int id = parse_id(entry->d_name);
-		if (id > 0)
-			err = id_list_push(list, id);
-	}
-	closedir(dir);
-	/* /proc lists in pid order, a fixture tree in hash order: sort both. */
-	qsort(list->ids, list->len, sizeof(*list->ids), compare_ids);
-	return err;
+	if (n < 0)
+		return -errno;
+	/* /proc lists in pid order, a fixture tree in hash order. */
+	if (!sorted(list))
+		qsort(list->entries, list->len, sizeof(*list->entries), compare_ids);
+	return 0;
 }
 
 void id_list_free(struct id_list *list)
 {
-	free(list->ids);
-	list->ids = NULL;
+	free(list->entries);
+	list->entries = NULL;
 	list->len = list->cap = 0;
 }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "diag.h"
@@ -33,8 +34,10 @@ struct sampler *sampler_new(int root_fd)
 {
 	struct sampler *sampler = calloc(1, sizeof(*sampler));
 
-	if (sampler)
+	if (sampler) {
 		sampler->root_fd = root_fd;
+		sampler->table.clk_tck = sysconf(_SC_CLK_TCK);
+	}
 	return sampler;
 }
 
@@ -138,7 +141,7 @@ static int thread_entry_open(struct sampler *s, struct vm_entry *vm, int tid, st
 static int sync_threads(struct sampler *s, struct vm_entry *vm)
 {
 	size_t old_i = 0, count = 0;
-	int err = procfs_list_ids(vm->dir_fd, "task", &s->tids);
+	int err = procfs_list_ids(vm->task_fd, &s->tids);
 
 	if (err)
 		return err;
@@ -150,7 +153,7 @@ static int sync_threads(struct sampler *s, struct vm_entry *vm)
 		s->merged_cap = s->tids.len;
 	}
 	for (size_t i = 0; i < s->tids.len; i++) {
-		int tid = s->tids.ids[i];
+		int tid = s->tids.entries[i].id;
 		while (old_i < vm->thread_count && vm->threads[old_i].tid < tid)
 			thread_entry_close(&vm->threads[old_i++]);
 		if (old_i < vm->thread_count && vm->threads[old_i].tid == tid)
@@ -267,18 +270,28 @@ static int sample_vm(struct sampler *s, struct vm_entry *vm, struct snapshot *sn
 	return sample_threads(s, vm, snap);
 }
 
+/* Now, in the clock ticks that /proc/PID/stat's starttime counts from boot. */
+static uint64_t boot_ticks(const struct sampler *s)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_BOOTTIME, &now);
+	return (uint64_t)now.tv_sec * (uint64_t)s->table.clk_tck +
+	       (uint64_t)now.tv_nsec / (1000000000UL / (uint64_t)s->table.clk_tck);
+}
+
 int sampler_take(struct sampler *s, struct snapshot *snap)
 {
 	int err;
 
 	snapshot_clear(snap);
 	read_host(s, snap);
-	err = vm_table_scan(&s->table, s->root_fd);
+	err = vm_table_scan(&s->table, s->root_fd, boot_ticks(s));
 	if (err)
 		return err;
 	s->threads_read = s->threads_blank = 0;
-	for (size_t i = 0; i < s->table.count; i++) {
-		err = sample_vm(s, s->table.vms[i], snap);
+	for (size_t i = 0; i < s->table.cur.vm_count; i++) {
+		err = sample_vm(s, s->table.cur.vms[i], snap);
 		if (err)
 			return err;
 	}

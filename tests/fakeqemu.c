@@ -7,7 +7,8 @@
  * main thread "qemu-system-x86" and starts N vCPU threads named "CPU n/KVM"
  * (FAKEQEMU_ACCEL=tcg: "CPU n/TCG") plus "call_rcu", "IO mon_iothread" and
  * "worker".  The first FAKEQEMU_BUSY vCPUs (default: all) spin, the others
- * sleep.  Once every thread is named it writes its pid to -pidfile (atomically,
+ * sleep (in naps of FAKEQEMU_NAP_MS, default 50; benchmarks use long naps so that
+ * thousands of idle threads cost nothing).  Once every thread is named it writes its pid to -pidfile (atomically,
  * like QEMU), then runs until SIGTERM/SIGINT or FAKEQEMU_SECONDS (default 60).
  * SIGUSR1 replaces the last vCPU thread by a new one of the same name (a new
  * TID, as after a vCPU unplug and plug). */
@@ -30,6 +31,7 @@ struct fake_thread {
 	pthread_t handle;
 	char name[16];
 	bool busy;
+	int nap_ms;
 	atomic_int stop;
 };
 
@@ -38,7 +40,7 @@ static atomic_int named_count;
 static void *thread_main(void *arg)
 {
 	struct fake_thread *t = arg;
-	struct timespec nap = { 0, 50 * 1000 * 1000 };
+	struct timespec nap = { t->nap_ms / 1000, (long)(t->nap_ms % 1000) * 1000 * 1000 };
 
 	pthread_setname_np(pthread_self(), t->name);
 	atomic_fetch_add(&named_count, 1);
@@ -111,6 +113,7 @@ int main(int argc, char **argv)
 	int vcpus = smp ? atoi(smp) : 1;
 	int busy = env_int("FAKEQEMU_BUSY", vcpus);
 	int seconds = env_int("FAKEQEMU_SECONDS", 60);
+	int nap_ms = env_int("FAKEQEMU_NAP_MS", 50);
 	int count = 0;
 	sigset_t stop_signals;
 	struct timespec timeout = { seconds, 0 };
@@ -135,6 +138,8 @@ int main(int argc, char **argv)
 	}
 	for (int i = 0; i < 3; i++, count++)
 		snprintf(threads[count].name, sizeof(threads[count].name), "%s", others[i]);
+	for (int i = 0; i < count; i++)
+		threads[i].nap_ms = nap_ms > 0 ? nap_ms : 50;
 	for (int i = 0; i < count; i++)
 		if (pthread_create(&threads[i].handle, NULL, thread_main, &threads[i]) != 0) {
 			fprintf(stderr, "fakeqemu: cannot create thread %d\n", i);

@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Benchmark: kvmsteal against the cost floor of /proc and against pidstat, on
+# QEMU-shaped processes (tests/fakeqemu.c: 4 idle vCPU threads, 3 other
+# threads and the main thread each) on the real /proc, all in one run.
+#
+#   scripts/bench.sh [--vms N] [--ticks N] [--interval SEC]
+#
+# Prints the CPU time per tick of each (from the main thread's schedstat, in
+# ns, over a window of whole ticks after warm-up), the two ratios, the
+# instructions per tick under callgrind (repeatable on a noisy machine), the
+# syscalls per tick under strace, and the agent's resident memory.
+# Absolute times vary between runs on these shared machines: read the ratios.
+set -u
+cd "$(dirname "$0")/.."
+vms=500 ticks=20 interval=1
+while [ $# -gt 0 ]; do
+	case $1 in
+	--vms) vms=$2; shift 2 ;;
+	--ticks) ticks=$2; shift 2 ;;
+	--interval) interval=$2; shift 2 ;;
+	*) echo "usage: $0 [--vms N] [--ticks N] [--interval SEC]" >&2; exit 64 ;;
+	esac
+done
+for tool in pidstat valgrind strace; do
+	command -v "$tool" >/dev/null || { echo "$tool is missing: ./scripts/install-deps.sh --test valgrind strace" >&2; exit 1; }
+done
+make -s kvmsteal build/fakeqemu || exit 1
+cc -O2 -o build/refread scripts/refread.c || exit 1
+
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+	exec 2>/dev/null # bash would report each killed job
+	for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null; done
+	for f in "$tmp"/*.pid; do [ -s "$f" ] && kill -KILL "$(cat "$f")" 2>/dev/null; done
+	wait 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT INT TERM
+
+echo "# starting $vms QEMU-shaped processes x 8 threads"
+for i in $(seq 1 "$vms"); do
+	FAKEQEMU_BUSY=0 FAKEQEMU_NAP_MS=10000 FAKEQEMU_SECONDS=3600 ./build/fakeqemu \
+		-name "guest=bench-$i,debug-threads=on" -uuid "$(printf '%08d-0000-4000-8000-000000000000' "$i")" \
+		-smp 4 -pidfile "$tmp/vm$i.pid" &
+	pids+=($!)
+done
+for i in $(seq 1 "$vms"); do
+	for _ in $(seq 200); do [ -s "$tmp/vm$i.pid" ] && break; sleep 0.05; done
+done
+vm_pids=$(cat "$tmp"/vm*.pid | tr '\n' ' ')
+threads=$(for p in $vm_pids; do ls "/proc/$p/task"; done | wc -l)
+echo "# $vms processes, $threads threads, $(ls /proc | grep -c '^[0-9]') processes on the host, $(nproc) CPUs"
+
+cpu_ns() { awk '{ print $1 }' "/proc/$1/schedstat"; }
+
+# measure NAME COMMAND...: CPU ns per tick of COMMAND's main thread over
+# $ticks whole intervals, after two intervals of warm-up.
+measure() {
+	local name=$1; shift
+	"$@" >/dev/null 2>"$tmp/$name.err" &
+	local pid=$! c0 c1
+	sleep "$(echo "$interval * 2.5" | bc)"
+	c0=$(cpu_ns "$pid")
+	sleep "$(echo "$interval * $ticks" | bc)"
+	c1=$(cpu_ns "$pid")
+	kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+	echo $(( (c1 - c0) / ticks ))
+}
+
+kvm_ns=$(measure kvmsteal ./kvmsteal --interval "$interval" --output /dev/null)
+ref_ns=$(measure refread ./build/refread "$interval" 1000000 $vm_pids)
+pid_list=$(echo $vm_pids | tr ' ' ',')
+pidstat_ns=$(measure pidstat pidstat -t -p "$pid_list" "$interval")
+
+per_thread() { echo "scale=2; $1 / 1000 / $threads" | bc; }
+echo
+echo "CPU per tick ($ticks ticks of ${interval}s, $threads threads):"
+printf '  %-40s %9.3f ms  %6s us/thread\n' "reference reader (one pread per thread)" "$(echo "scale=3; $ref_ns / 1000000" | bc)" "$(per_thread "$ref_ns")"
+printf '  %-40s %9.3f ms  %6s us/thread\n' "kvmsteal (output to /dev/null)" "$(echo "scale=3; $kvm_ns / 1000000" | bc)" "$(per_thread "$kvm_ns")"
+printf '  %-40s %9.3f ms  %6s us/thread\n' "pidstat -t" "$(echo "scale=3; $pidstat_ns / 1000000" | bc)" "$(per_thread "$pidstat_ns")"
+echo "  kvmsteal / reference = $(echo "scale=2; $kvm_ns / $ref_ns" | bc)   (goal: at most 2)"
+echo "  pidstat / kvmsteal   = $(echo "scale=1; $pidstat_ns / $kvm_ns" | bc)   (goal: at least 30)"
+
+# Instructions per tick: the difference between runs of 6 and 2 ticks, so
+# that start-up (opening every fd) cancels out.
+instructions() { # instructions COMMAND...: total Ir under callgrind
+	valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.out" "$@" >/dev/null 2>"$tmp/cg.err"
+	awk '/^summary:/ { print $2 }' "$tmp/cg.out"
+}
+k2=$(instructions ./kvmsteal --interval "$interval" --count 2 --output /dev/null)
+k6=$(instructions ./kvmsteal --interval "$interval" --count 6 --output /dev/null)
+r2=$(instructions ./build/refread "$interval" 2 $vm_pids)
+r6=$(instructions ./build/refread "$interval" 6 $vm_pids)
+ki=$(( (k6 - k2) / 4 )) ri=$(( (r6 - r2) / 4 ))
+echo
+echo "Instructions per tick (callgrind, user space):"
+echo "  reference reader $ri, kvmsteal $ki: ratio $(echo "scale=2; $ki / $ri" | bc)"
+
+syscalls() { # syscalls COUNT: total syscalls of kvmsteal for COUNT ticks
+	strace -c -f -o "$tmp/strace.$1" ./kvmsteal --interval "$interval" --count "$1" --output /dev/null
+	awk '$NF == "total" { print $(NF-2) }' "$tmp/strace.$1"
+}
+s2=$(syscalls 2); s6=$(syscalls 6)
+echo
+echo "Syscalls per tick (strace -c, 6 ticks minus 2 ticks, / 4):"
+echo "  $(( (s6 - s2) / 4 )) for $threads threads and $vms VMs"
+join <(awk 'NF >= 5 && $1 ~ /^[0-9.]+$/ { print $NF, $(NF-1 - ($(NF-1) ~ /^[0-9]+$/ ? 0 : 1)) }' "$tmp/strace.6" | sort) \
+     <(awk 'NF >= 5 && $1 ~ /^[0-9.]+$/ { print $NF, $(NF-1 - ($(NF-1) ~ /^[0-9]+$/ ? 0 : 1)) }' "$tmp/strace.2" | sort) |
+	awk '{ d = ($2 - $3) / 4; if (d >= 1) printf "    %-16s %8.1f\n", $1, d }' | sort -k2 -n -r
+
+# Memory: resident set of the agent once it tracks every thread, and without VMs.
+./kvmsteal --interval "$interval" --output /dev/null &
+agent=$!
+sleep "$(echo "$interval * 3" | bc)"
+rss_with=$(awk '/^VmRSS/ { print $2 }' "/proc/$agent/status")
+kill "$agent"; wait "$agent" 2>/dev/null
+mkdir -p "$tmp/empty"; cp /proc/stat "$tmp/empty/stat"
+./kvmsteal --interval "$interval" --output /dev/null --proc-root "$tmp/empty" &
+agent=$!
+sleep "$(echo "$interval * 3" | bc)"
+rss_without=$(awk '/^VmRSS/ { print $2 }' "/proc/$agent/status")
+kill "$agent"; wait "$agent" 2>/dev/null
+echo
+echo "Resident memory: $rss_with KiB tracking $threads threads, $rss_without KiB with none:"
+echo "  $(( (rss_with - rss_without) * 1024 / threads )) bytes per tracked thread"
