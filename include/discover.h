@@ -39,7 +39,7 @@ struct vm_entry {
 	struct pid_stat stat;       /* as read by the latest scan */
 	struct thread_entry *threads; /* sorted by tid */
 	size_t thread_count, thread_cap;
-	bool warned_no_vcpu;
+	bool thread_gone;           /* a tracked thread was found gone */
 };
 
 /* A process found not to be QEMU.  It is not examined again while its pid

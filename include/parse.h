@@ -26,6 +26,7 @@ struct pid_stat {
 	char state;             /* (3) 'Z' zombie, 'X' dead, ... */
 	uint64_t utime;         /* (14) clock ticks, guest time included */
 	uint64_t stime;         /* (15) clock ticks */
+	uint64_t num_threads;   /* (20) */
 	uint64_t starttime;     /* (22) clock ticks after boot: identity with the pid */
 	uint64_t guest_time;    /* (43) clock ticks running a guest */
 };

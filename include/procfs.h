@@ -6,6 +6,7 @@
 #ifndef KVMSTEAL_PROCFS_H
 #define KVMSTEAL_PROCFS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -42,8 +43,14 @@ ssize_t procfs_read_file(int dirfd, const char *path, char *buf, size_t size);
 /* Lists the entries of the open directory dir_fd whose names are positive
  * decimal integers, sorted by id, into list (reset first; grown as needed).
  * The fd is rewound first, so a directory kept open is re-listed with one
- * lseek and a getdents64 or two.  Returns 0 or -errno. */
-int procfs_list_ids(int dir_fd, struct id_list *list);
+ * lseek and one or two getdents64.  on_procfs: the directory is on the real
+ * proc filesystem, whose readdir stops only at the end or when the buffer is
+ * full, so a listing that left room in the buffer is complete without a
+ * second getdents64 to see the end.  Returns 0 or -errno. */
+int procfs_list_ids(int dir_fd, bool on_procfs, struct id_list *list);
+
+/* True when fd is on the proc filesystem (not a fixture tree). */
+bool procfs_is_procfs(int fd);
 
 void id_list_free(struct id_list *list);
 

@@ -245,7 +245,7 @@ int vm_table_scan(struct vm_table *table, int root_fd, uint64_t now_ticks)
 
 	if (!table->cmdline && !(table->cmdline = malloc(CMDLINE_MAX)))
 		return -ENOMEM;
-	err = procfs_list_ids(root_fd, &table->pids);
+	err = procfs_list_ids(root_fd, false, &table->pids);
 	if (err)
 		return err;
 	if (reserve(&table->next, table->pids.len + 1))

@@ -74,8 +74,12 @@ void emit_format_pct(double value, char out[40])
 		return;
 	}
 	cents = (uint64_t)whole + (frac > 0.5);
-	p = format_uint(cents / 100, digits + sizeof(digits));
-	snprintf(out, 40, "%s.%02u", p, (unsigned)(cents % 100));
+	p = format_uint(cents / 100, digits + sizeof(digits) - 3);
+	digits[sizeof(digits) - 4] = '.';
+	digits[sizeof(digits) - 3] = (char)('0' + cents % 100 / 10);
+	digits[sizeof(digits) - 2] = (char)('0' + cents % 10);
+	digits[sizeof(digits) - 1] = '\0';
+	memcpy(out, p, (size_t)(digits + sizeof(digits) - p));
 }
 
 /* Percentages always print with two decimals: "0.00", never "0", or

@@ -6,6 +6,8 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <linux/magic.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 int procfs_open_dir(int dirfd, const char *path)
@@ -105,7 +107,10 @@ static bool sorted(const struct id_list *list)
 	return true;
 }
 
-int procfs_list_ids(int dir_fd, struct id_list *list)
+/* Room for any entry of a proc directory ("sysrq-trigger" is the longest). */
+#define PROC_DIRENT_MAX 64
+
+int procfs_list_ids(int dir_fd, bool on_procfs, struct id_list *list)
 {
 	char buf[16384];
 	ssize_t n;
@@ -121,6 +126,8 @@ int procfs_list_ids(int dir_fd, struct id_list *list)
 				return -ENOMEM;
 			off += entry->d_reclen;
 		}
+		if (on_procfs && (size_t)n + PROC_DIRENT_MAX <= sizeof(buf))
+			break;
 	}
 	if (n < 0)
 		return -errno;
@@ -135,4 +142,11 @@ void id_list_free(struct id_list *list)
 	free(list->entries);
 	list->entries = NULL;
 	list->len = list->cap = 0;
+}
+
+bool procfs_is_procfs(int fd)
+{
+	struct statfs fs;
+
+	return fstatfs(fd, &fs) == 0 && fs.f_type == PROC_SUPER_MAGIC;
 }

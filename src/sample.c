@@ -17,6 +17,7 @@
 
 struct sampler {
 	int root_fd;
+	bool on_procfs;                /* the real /proc, not a fixture tree */
 	struct vm_table table;
 	struct id_list tids;           /* scratch: one VM's task/ listing */
 	struct thread_entry *merged;   /* scratch: the next thread list of one VM */
@@ -36,6 +37,7 @@ struct sampler *sampler_new(int root_fd)
 
 	if (sampler) {
 		sampler->root_fd = root_fd;
+		sampler->on_procfs = procfs_is_procfs(root_fd);
 		sampler->table.clk_tck = sysconf(_SC_CLK_TCK);
 	}
 	return sampler;
@@ -136,15 +138,29 @@ static int thread_entry_open(struct sampler *s, struct vm_entry *vm, int tid, st
 	return thread->schedstat_fd < 0 ? thread->schedstat_fd : 0;
 }
 
+/* Listing task/ costs as much as reading eight schedstat files, so it is
+ * listed only when the thread set may have changed: the thread count in
+ * /proc/PID/stat (read anyway) differs from the threads tracked, or a tracked
+ * thread was found gone (an exit and a new thread between two ticks keep the
+ * count, but the gone thread's fd says ESRCH). */
+static bool threads_may_have_changed(const struct vm_entry *vm)
+{
+	return vm->thread_gone || vm->thread_count == 0 || vm->stat.num_threads != vm->thread_count;
+}
+
 /* Makes vm->threads follow the task/ listing: gone threads are closed, new
  * ones opened and named.  Both lists are sorted by tid. */
 static int sync_threads(struct sampler *s, struct vm_entry *vm)
 {
 	size_t old_i = 0, count = 0;
-	int err = procfs_list_ids(vm->task_fd, &s->tids);
+	int err;
 
+	if (!threads_may_have_changed(vm))
+		return 0;
+	err = procfs_list_ids(vm->task_fd, s->on_procfs, &s->tids);
 	if (err)
 		return err;
+	vm->thread_gone = false;
 	if (s->tids.len > s->merged_cap) {
 		struct thread_entry *grown = realloc(s->merged, s->tids.len * sizeof(*grown));
 		if (!grown)
@@ -220,6 +236,7 @@ static int sample_threads(struct sampler *s, struct vm_entry *vm, struct snapsho
 		err = read_schedstat(vm, thread, &stat);
 		if (err == -ESRCH || err == -ENOENT) {
 			thread_entry_close(thread);
+			vm->thread_gone = true;
 			continue;
 		}
 		vm->threads[kept++] = *thread;

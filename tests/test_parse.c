@@ -151,6 +151,7 @@ static void pid_stat_with_hostile_comm(void)
 	CHECK_STR(st.comm, "CPU 0/KVM) x");
 	CHECK(st.state == 'S');
 	CHECK(st.utime == 1234 && st.stime == 567);
+	CHECK(st.num_threads == 9);
 	CHECK(st.starttime == 98765);
 	CHECK(st.guest_time == 890);
 	CHECK(parse_pid_stat(stat_line, 60, &st) != 0); /* truncated */
