@@ -3,7 +3,11 @@
 # QEMU-shaped processes (tests/fakeqemu.c: 4 idle vCPU threads, 3 other
 # threads and the main thread each) on the real /proc, all in one run.
 #
-#   scripts/bench.sh [--vms N] [--ticks N] [--interval SEC]
+#   scripts/bench.sh [--vms N] [--ticks N] [--interval SEC] [--rss-ticks N]
+#
+# --interval must be whole seconds (pidstat's unit).  --rss-ticks N then runs
+# kvmsteal for N ticks at 0.1 s on the same processes and prints its resident
+# memory every 10 s (10000 ticks: about 17 minutes).
 #
 # Prints the CPU time per tick of each (from the main thread's schedstat, in
 # ns, over a window of whole ticks after warm-up), the two ratios, the
@@ -12,15 +16,17 @@
 # Absolute times vary between runs on these shared machines: read the ratios.
 set -u
 cd "$(dirname "$0")/.."
-vms=500 ticks=20 interval=1
+vms=500 ticks=20 interval=1 rss_ticks=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--vms) vms=$2; shift 2 ;;
 	--ticks) ticks=$2; shift 2 ;;
 	--interval) interval=$2; shift 2 ;;
-	*) echo "usage: $0 [--vms N] [--ticks N] [--interval SEC]" >&2; exit 64 ;;
+	--rss-ticks) rss_ticks=$2; shift 2 ;;
+	*) echo "usage: $0 [--vms N] [--ticks N] [--interval SEC] [--rss-ticks N]" >&2; exit 64 ;;
 	esac
 done
+case $interval in *[!0-9]*|0) echo "--interval: whole seconds, at least 1 (pidstat's unit)" >&2; exit 64 ;; esac
 for tool in pidstat valgrind strace; do
 	command -v "$tool" >/dev/null || { echo "$tool is missing: ./scripts/install-deps.sh --test valgrind strace" >&2; exit 1; }
 done
@@ -83,7 +89,8 @@ echo "  kvmsteal / reference = $(echo "scale=2; $kvm_ns / $ref_ns" | bc)   (goal
 echo "  pidstat / kvmsteal   = $(echo "scale=1; $pidstat_ns / $kvm_ns" | bc)   (goal: at least 30)"
 
 # Instructions per tick: the difference between runs of 6 and 2 ticks, so
-# that start-up (opening every fd) cancels out.
+# that start-up (opening every fd) cancels out.  callgrind counts user space
+# only: the reference reader's work is nearly all in the kernel.
 instructions() { # instructions COMMAND...: total Ir under callgrind
 	valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.out" "$@" >/dev/null 2>"$tmp/cg.err"
 	awk '/^summary:/ { print $2 }' "$tmp/cg.out"
@@ -94,8 +101,8 @@ r2=$(instructions ./build/refread "$interval" 2 $vm_pids)
 r6=$(instructions ./build/refread "$interval" 6 $vm_pids)
 ki=$(( (k6 - k2) / 4 )) ri=$(( (r6 - r2) / 4 ))
 echo
-echo "Instructions per tick (callgrind, user space):"
-echo "  reference reader $ri, kvmsteal $ki: ratio $(echo "scale=2; $ki / $ri" | bc)"
+echo "User-space instructions per tick (callgrind, 6 ticks minus 2 ticks, / 4):"
+echo "  kvmsteal $ki ($(( ki / threads )) per thread); reference reader $ri (its work is in the kernel)"
 
 syscalls() { # syscalls COUNT: total syscalls of kvmsteal for COUNT ticks
 	strace -c -f -o "$tmp/strace.$1" ./kvmsteal --interval "$interval" --count "$1" --output /dev/null
@@ -124,3 +131,31 @@ kill "$agent"; wait "$agent" 2>/dev/null
 echo
 echo "Resident memory: $rss_with KiB tracking $threads threads, $rss_without KiB with none:"
 echo "  $(( (rss_with - rss_without) * 1024 / threads )) bytes per tracked thread"
+
+# A VM that starts is reported, one that exits is dropped, at this scale too.
+./kvmsteal --interval "$interval" --count 4 >"$tmp/life.out" &
+agent=$!
+sleep "$(echo "$interval * 1.5" | bc)"
+FAKEQEMU_BUSY=0 FAKEQEMU_NAP_MS=10000 FAKEQEMU_SECONDS=3600 ./build/fakeqemu -name guest=bench-late,debug-threads=on \
+	-smp 4 -pidfile "$tmp/late.pid" &
+pids+=($!)
+gone=$(cat "$tmp/vm1.pid"); kill -KILL "$gone"
+wait "$agent"
+last=$(grep -o '"@timestamp":"[^"]*"' "$tmp/life.out" | tail -n 1)
+echo
+echo "Life cycle among $vms VMs (4 ticks, one VM started and one killed after tick 1):"
+echo "  the new VM is in the last tick: $(grep "$last" "$tmp/life.out" | grep -c '"vm_name":"bench-late"') record(s)"
+echo "  the killed VM is in the last tick: $(grep "$last" "$tmp/life.out" | grep -c "\"process_pid\":$gone,") record(s)"
+
+if [ "$rss_ticks" -gt 0 ]; then
+	./kvmsteal --interval 0.1 --count "$rss_ticks" --output /dev/null &
+	agent=$!
+	echo
+	echo "Resident memory over $rss_ticks ticks of 0.1 s (seconds, VmRSS KiB, RssAnon KiB):"
+	start=$(date +%s)
+	while kill -0 "$agent" 2>/dev/null; do
+		awk -v t=$(( $(date +%s) - start )) '/^VmRSS/ { r = $2 } /^RssAnon/ { a = $2 } END { if (r) print "  " t, r, a }' \
+			"/proc/$agent/status" 2>/dev/null
+		sleep 10
+	done
+fi

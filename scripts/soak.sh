@@ -75,13 +75,14 @@ sleep 1
 pid=$(pgrep -P "$$" -f "kvmsteal --proc-root $root" | head -n 1)
 [ -n "$valgrind" ] && pid=$agent
 echo "# kvmsteal $ticks ticks every $interval s on a fake /proc with 10 VMs replaced every 0.3 s"
-echo "# seconds  rss_kib  open_fds"
+echo "# seconds  rss_kib  open_fds  rss_anon_kib  rss_file_kib"
 samples="$tmp/samples"
 start=$(date +%s)
 while kill -0 "$agent" 2>/dev/null; do
 	rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status" 2>/dev/null)
+	split=$(awk '/^RssAnon|^RssFile/ { printf "%s ", $2 }' "/proc/$pid/status" 2>/dev/null)
 	fds=$(ls "/proc/$pid/fd" 2>/dev/null | wc -l)
-	[ -n "$rss" ] && echo "$(( $(date +%s) - start )) $rss $fds" | tee -a "$samples"
+	[ -n "$rss" ] && echo "$(( $(date +%s) - start )) $rss $fds $split" | tee -a "$samples"
 	sleep 5
 done
 wait "$agent"; rc=$?
