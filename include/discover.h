@@ -18,10 +18,12 @@ struct thread_entry {
 	int tid;
 	uint64_t starttime;
 	int schedstat_fd;  /* kept open; -1 after fds ran out: read by path */
-	int vcpu_id;       /* VCPU_NONE for other threads */
-	bool tcg;
-	bool provisional;  /* comm still the main thread's: QEMU names a new
-	                      thread just after creating it, so look again */
+	int vcpu_id;       /* this tick's vCPU number, VCPU_NONE for others */
+	int named_vcpu;    /* n from a "CPU n/KVM" name, else VCPU_NONE */
+	bool tcg;          /* named "CPU n/TCG" */
+	bool guest_time;   /* has run guest code: field 43 of its stat > 0 */
+	uint8_t name_checks; /* ticks left to look at its name again: QEMU
+	                        names a new thread just after creating it */
 };
 
 struct vm_entry {
@@ -40,6 +42,8 @@ struct vm_entry {
 	struct thread_entry *threads; /* sorted by tid */
 	size_t thread_count, thread_cap;
 	bool thread_gone;           /* a tracked thread was found gone */
+	bool vcpus_by_guest_time;   /* no thread is named CPU n/...: the vCPUs
+	                               are the threads with guest time */
 };
 
 /* A process found not to be QEMU.  It is not examined again while its pid

@@ -32,6 +32,7 @@ struct vm_sample {
 	uint64_t starttime;
 	size_t name_off;  /* into snapshot.names: valid UTF-8, NUL-terminated */
 	bool has_uuid;
+	bool vcpus_by_guest_time; /* vCPUs found by guest time, not by name */
 	char uuid[UUID_TEXT_LEN + 1];
 	uint64_t utime, stime, guest_time; /* clock ticks, /proc/PID/stat */
 	size_t thread_first;               /* into snapshot.threads, sorted by tid */

@@ -192,7 +192,8 @@ static bool add_vm_identity(cJSON *r, const struct vm_figures *vm)
 static bool add_vm_figures(cJSON *r, const struct vm_figures *vm)
 {
 	if (vm->vcpu_count > 0) {
-		if (!add_string(r, "accel", vm->tcg ? "tcg" : "kvm") || !add_string(r, "vcpu_source", "comm"))
+		if (!add_string(r, "accel", vm->tcg ? "tcg" : "kvm") ||
+		    !add_string(r, "vcpu_source", vm->vm->vcpus_by_guest_time ? "guest_time" : "comm"))
 			return false;
 	}
 	if (!add_int(r, "vcpu_count", (long long)vm->vcpu_count))

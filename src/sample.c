@@ -81,51 +81,91 @@ static void read_host(struct sampler *s, struct snapshot *snap)
 		snap->host_valid = true;
 }
 
-static void classify_thread(struct thread_entry *thread, const struct vm_entry *vm, const char *comm)
+#define NAME_CHECKS 3
+
+/* Reads task/TID/stat: the thread's name (comm, field 2) and whether it has
+ * run guest code (guest_time, field 43). */
+static int read_thread_stat(const struct vm_entry *vm, struct thread_entry *thread, struct pid_stat *stat)
+{
+	char path[48], buf[1024];
+	ssize_t len;
+
+	snprintf(path, sizeof(path), "task/%d/stat", thread->tid);
+	len = procfs_read_file(vm->dir_fd, path, buf, sizeof(buf));
+	if (len < 0)
+		return (int)len;
+	if (parse_pid_stat(buf, (size_t)len, stat))
+		return -EINVAL;
+	thread->guest_time = thread->guest_time || stat->guest_time > 0;
+	return 0;
+}
+
+static void name_thread(struct thread_entry *thread, const struct vm_entry *vm, const char *comm)
 {
 	struct vcpu_name vcpu;
 
-	thread->vcpu_id = VCPU_NONE;
+	thread->named_vcpu = VCPU_NONE;
 	thread->tcg = false;
 	if (parse_vcpu_comm(comm, strlen(comm), &vcpu)) {
-		thread->vcpu_id = vcpu.id;
+		thread->named_vcpu = vcpu.id;
 		thread->tcg = vcpu.tcg;
 	}
-	thread->provisional = thread->vcpu_id == VCPU_NONE && thread->tid != vm->pid &&
-			      strcmp(comm, vm->main_comm) == 0;
+	/* a thread that still carries the main thread's name may be renamed */
+	if (thread->named_vcpu != VCPU_NONE || thread->tid == vm->pid || strcmp(comm, vm->main_comm) != 0)
+		thread->name_checks = 0;
 }
 
-static void recheck_thread_name(struct vm_entry *vm, struct thread_entry *thread)
+/* Looks at a thread again while it may still get its name or its first
+ * guest time; on a QEMU that names its vCPUs this stops after a few ticks. */
+static void recheck_thread(const struct vm_entry *vm, struct thread_entry *thread)
 {
-	char path[48], comm[64];
-	size_t len;
+	bool for_name = thread->name_checks > 0;
+	bool for_guest_time = vm->vcpus_by_guest_time && !thread->guest_time && thread->tid != vm->pid;
+	struct pid_stat stat;
 
-	snprintf(path, sizeof(path), "task/%d/comm", thread->tid);
-	if (procfs_read_file(vm->dir_fd, path, comm, sizeof(comm)) < 0)
+	if (!for_name && !for_guest_time)
 		return;
-	len = strlen(comm);
-	if (len > 0 && comm[len - 1] == '\n')
-		comm[len - 1] = '\0';
-	classify_thread(thread, vm, comm);
+	if (for_name)
+		thread->name_checks--;
+	if (read_thread_stat(vm, thread, &stat) == 0 && for_name)
+		name_thread(thread, vm, stat.comm);
+}
+
+/* QEMU without debug-threads=on names no thread "CPU n/KVM".  Only vCPU
+ * threads run guest code, so then the vCPUs are the threads with guest time,
+ * numbered in TID order (QEMU creates them in vCPU order). */
+static void number_vcpus(struct vm_entry *vm)
+{
+	int next = 0;
+
+	vm->vcpus_by_guest_time = true;
+	for (size_t i = 0; i < vm->thread_count; i++)
+		if (vm->threads[i].named_vcpu != VCPU_NONE)
+			vm->vcpus_by_guest_time = false;
+	for (size_t i = 0; i < vm->thread_count; i++) {
+		struct thread_entry *thread = &vm->threads[i];
+		if (!vm->vcpus_by_guest_time)
+			thread->vcpu_id = thread->named_vcpu;
+		else
+			thread->vcpu_id = thread->guest_time && thread->tid != vm->pid ? next++ : VCPU_NONE;
+	}
 }
 
 static int thread_entry_open(struct sampler *s, struct vm_entry *vm, int tid, struct thread_entry *thread)
 {
-	char path[48], buf[1024];
+	char path[48];
 	struct pid_stat stat;
-	ssize_t len;
+	int err;
 
 	memset(thread, 0, sizeof(*thread));
 	thread->tid = tid;
 	thread->schedstat_fd = -1;
-	snprintf(path, sizeof(path), "task/%d/stat", tid);
-	len = procfs_read_file(vm->dir_fd, path, buf, sizeof(buf));
-	if (len < 0)
-		return (int)len;
-	if (parse_pid_stat(buf, (size_t)len, &stat))
-		return -EINVAL;
+	thread->name_checks = NAME_CHECKS;
+	err = read_thread_stat(vm, thread, &stat);
+	if (err)
+		return err;
 	thread->starttime = stat.starttime;
-	classify_thread(thread, vm, stat.comm);
+	name_thread(thread, vm, stat.comm);
 	snprintf(path, sizeof(path), "task/%d/schedstat", tid);
 	thread->schedstat_fd = procfs_open_file(vm->dir_fd, path);
 	if (thread->schedstat_fd == -EMFILE || thread->schedstat_fd == -ENFILE) {
@@ -231,8 +271,6 @@ static int sample_threads(struct sampler *s, struct vm_entry *vm, struct snapsho
 		struct schedstat stat;
 		int err;
 
-		if (thread->provisional)
-			recheck_thread_name(vm, thread);
 		err = read_schedstat(vm, thread, &stat);
 		if (err == -ESRCH || err == -ENOENT) {
 			thread_entry_close(thread);
@@ -274,6 +312,9 @@ static int sample_vm(struct sampler *s, struct vm_entry *vm, struct snapshot *sn
 
 	if (sync_threads(s, vm))
 		return 0; /* vanished since the scan: gone next tick */
+	for (size_t i = 0; i < vm->thread_count; i++)
+		recheck_thread(vm, &vm->threads[i]);
+	number_vcpus(vm);
 	sample = snapshot_add_vm(snap, vm->name, vm->name_len);
 	if (!sample)
 		return -ENOMEM;
@@ -284,6 +325,7 @@ static int sample_vm(struct sampler *s, struct vm_entry *vm, struct snapshot *sn
 	sample->utime = vm->stat.utime;
 	sample->stime = vm->stat.stime;
 	sample->guest_time = vm->stat.guest_time;
+	sample->vcpus_by_guest_time = vm->vcpus_by_guest_time;
 	return sample_threads(s, vm, snap);
 }
 
