@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "snapshot.h"
@@ -19,6 +20,7 @@ struct vcpu_figures {
 	int tid;
 	double steal_pct; /* 100 * delta run-queue wait / interval, at most 100 */
 	double run_pct;   /* 100 * delta on-CPU time / interval, at most 100 */
+	uint64_t steal_ns, run_ns; /* the deltas themselves, for counters */
 };
 
 struct vm_figures {
@@ -31,6 +33,8 @@ struct vm_figures {
 	double other_wait_pct;      /* sum over them: percent of one CPU */
 	double guest_pct, user_pct, system_pct;
 	size_t vcpu_first;          /* into tick_figures.vcpus, sorted by id */
+	uint64_t other_wait_ns;     /* the deltas themselves, for counters */
+	uint64_t guest_ticks, user_ticks, system_ticks;
 };
 
 /* mpstat semantics: percent of all CPUs; user and nice without guest time. */

@@ -22,6 +22,7 @@
 #include "emit.h"
 #include "output.h"
 #include "procfs.h"
+#include "prom.h"
 #include "rate.h"
 #include "sample.h"
 #include "text.h"
@@ -37,6 +38,7 @@ struct options {
 	const char *output_path;
 	const char *proc_root;
 	const char *host_name;
+	const char *prom_path;
 	size_t max_line_bytes;
 	bool vcpu_records;
 };
@@ -52,6 +54,7 @@ struct agent {
 	struct tick_figures figures;
 	struct buf lines;
 	struct emit_options emit;
+	struct prom_state prom;
 	char host_name[TEXT_UTF8_MAX(HOST_NAME_BYTES)];
 	long clk_tck;
 	struct diag_limit sample_limit, overrun_limit;
@@ -71,6 +74,7 @@ static void usage(FILE *stream)
 		"  -H, --host-name NAME     host_name in every record (default: gethostname())\n"
 		"      --max-line-bytes N   longest VM line before its vCPUs move to vcpu records (default 8000)\n"
 		"      --vcpu-records       always write one vcpu record per vCPU instead of the vcpu array\n"
+		"      --prom-file PATH     also keep PATH, a Prometheus textfile (node_exporter), up to date\n"
 		"  -h, --help               show this help and exit\n"
 		"  -V, --version            show the version and exit\n"
 		"\n"
@@ -127,6 +131,7 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		{ "host-name", required_argument, NULL, 'H' },
 		{ "max-line-bytes", required_argument, NULL, 'L' },
 		{ "vcpu-records", no_argument, NULL, 'R' },
+		{ "prom-file", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -166,6 +171,11 @@ static int parse_options(int argc, char **argv, struct options *opt)
 			break;
 		case 'R':
 			opt->vcpu_records = true;
+			break;
+		case 'P':
+			if (!*optarg)
+				return usage_error("--prom-file wants a path", optarg);
+			opt->prom_path = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -335,7 +345,14 @@ static int run_tick(struct agent *a)
 	if (err)
 		return err;
 	err = write_tick(a);
-	return err == -EPIPE ? err : 0;
+	if (err == -EPIPE)
+		return err;
+	if (a->options.prom_path) {
+		if (prom_update(&a->prom, &a->figures))
+			return -ENOMEM;
+		prom_write(&a->prom, a->options.prom_path);
+	}
+	return 0;
 }
 
 static int run_loop(struct agent *a)
@@ -393,6 +410,7 @@ int main(int argc, char **argv)
 	raise_fd_limit();
 	set_host_name(&agent);
 	agent.clk_tck = sysconf(_SC_CLK_TCK);
+	agent.prom.clk_tck = agent.clk_tck;
 	status = open_everything(&agent);
 	if (status >= 0)
 		goto cleanup;
@@ -406,6 +424,7 @@ cleanup:
 	snapshot_free(&agent.snaps[0]);
 	snapshot_free(&agent.snaps[1]);
 	tick_figures_free(&agent.figures);
+	prom_free(&agent.prom);
 	buf_free(&agent.lines);
 	output_close(&agent.output);
 	if (agent.root_fd >= 0)

@@ -116,12 +116,15 @@ static int compute_threads(const struct snapshot *prev, const struct vm_sample *
 			.id = b[j].vcpu_id, .tid = b[j].tid,
 			.steal_pct = thread_percent(b[j].wait_ns - a[i].wait_ns, interval_s),
 			.run_pct = thread_percent(b[j].cpu_ns - a[i].cpu_ns, interval_s),
+			.steal_ns = b[j].wait_ns - a[i].wait_ns,
+			.run_ns = b[j].cpu_ns - a[i].cpu_ns,
 		};
 		if (push_vcpu(out, &vcpu))
 			return -ENOMEM;
 		vf->tcg = b[j].tcg;
 	}
 	vf->vcpu_count = out->vcpu_total - vf->vcpu_first;
+	vf->other_wait_ns = other_wait;
 	vf->other_wait_pct = 100.0 * (double)other_wait / (interval_s * 1e9);
 	qsort(out->vcpus + vf->vcpu_first, vf->vcpu_count, sizeof(*out->vcpus), compare_vcpus);
 	return 0;
@@ -168,10 +171,12 @@ static int compute_vm(const struct snapshot *prev, const struct vm_sample *pvm,
 	memset(vf, 0, sizeof(*vf));
 	vf->vm = cvm;
 	vf->name = snapshot_vm_name(cur, cvm);
-	vf->guest_pct = tick_pct * (double)delta(cvm->guest_time, pvm->guest_time);
-	vf->user_pct = tick_pct * (double)delta_without(cvm->utime, cvm->guest_time,
-							  pvm->utime, pvm->guest_time);
-	vf->system_pct = tick_pct * (double)delta(cvm->stime, pvm->stime);
+	vf->guest_ticks = delta(cvm->guest_time, pvm->guest_time);
+	vf->user_ticks = delta_without(cvm->utime, cvm->guest_time, pvm->utime, pvm->guest_time);
+	vf->system_ticks = delta(cvm->stime, pvm->stime);
+	vf->guest_pct = tick_pct * (double)vf->guest_ticks;
+	vf->user_pct = tick_pct * (double)vf->user_ticks;
+	vf->system_pct = tick_pct * (double)vf->system_ticks;
 	if (compute_threads(prev, pvm, cur, cvm, interval_s, out, vf))
 		return -ENOMEM;
 	summarize_vcpus(out, vf);

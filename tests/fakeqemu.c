@@ -11,7 +11,8 @@
  * thousands of idle threads cost nothing).  Once every thread is named it writes its pid to -pidfile (atomically,
  * like QEMU), then runs until SIGTERM/SIGINT or FAKEQEMU_SECONDS (default 60).
  * SIGUSR1 replaces the last vCPU thread by a new one of the same name (a new
- * TID, as after a vCPU unplug and plug). */
+ * TID, as after a vCPU unplug and plug); SIGUSR2 does the same to the
+ * "worker" thread (QEMU's thread pool lets workers exit and starts new ones). */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -129,6 +130,7 @@ int main(int argc, char **argv)
 	sigaddset(&stop_signals, SIGTERM);
 	sigaddset(&stop_signals, SIGINT);
 	sigaddset(&stop_signals, SIGUSR1);
+	sigaddset(&stop_signals, SIGUSR2);
 	pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
 
 	for (int i = 0; i < vcpus; i++, count++) {
@@ -150,8 +152,8 @@ int main(int argc, char **argv)
 	if (pidfile && write_pidfile(pidfile) != 0)
 		fprintf(stderr, "fakeqemu: cannot write %s: %s\n", pidfile, strerror(errno));
 
-	while (sigtimedwait(&stop_signals, NULL, &timeout) == SIGUSR1 && vcpus > 0) {
-		struct fake_thread *last = &threads[vcpus - 1];
+	for (int sig; (sig = sigtimedwait(&stop_signals, NULL, &timeout)) == SIGUSR1 || sig == SIGUSR2;) {
+		struct fake_thread *last = &threads[sig == SIGUSR1 && vcpus > 0 ? vcpus - 1 : count - 1];
 		atomic_store(&last->stop, 1);
 		pthread_join(last->handle, NULL);
 		atomic_store(&last->stop, 0);

@@ -1,6 +1,6 @@
 /* golden: the computation on two fixture trees, with fixed clocks.
  *
- *   golden T0DIR T1DIR [--vcpu-records]
+ *   golden T0DIR T1DIR [--vcpu-records | --prom FILE]
  *
  * Samples T0DIR, then T1DIR (each with a sampler of its own: nothing carries
  * over but what the snapshots hold), pretends they were taken 10 s apart at
@@ -13,6 +13,7 @@
 
 #include "emit.h"
 #include "procfs.h"
+#include "prom.h"
 #include "rate.h"
 #include "sample.h"
 
@@ -48,8 +49,11 @@ int main(int argc, char **argv)
 	struct emit_options options = { .host_name = "hv-test", .max_line_bytes = DEFAULT_MAX_LINE_BYTES };
 	int status = 1;
 
-	if (argc < 3 || argc > 4) {
-		fprintf(stderr, "usage: golden T0DIR T1DIR [--vcpu-records]\n");
+	struct prom_state prom = { .clk_tck = GOLDEN_CLK_TCK };
+	const char *prom_path = argc == 5 && strcmp(argv[3], "--prom") == 0 ? argv[4] : NULL;
+
+	if (argc < 3 || argc > 5 || (argc == 5 && !prom_path)) {
+		fprintf(stderr, "usage: golden T0DIR T1DIR [--vcpu-records | --prom FILE]\n");
 		return 2;
 	}
 	options.vcpu_records = argc == 4 && strcmp(argv[3], "--vcpu-records") == 0;
@@ -58,6 +62,9 @@ int main(int argc, char **argv)
 	    emit_tick(&figures, &options, &lines) == 0 &&
 	    fwrite(lines.data, 1, lines.len, stdout) == lines.len)
 		status = 0;
+	if (status == 0 && prom_path && (prom_update(&prom, &figures) || prom_write(&prom, prom_path)))
+		status = 1;
+	prom_free(&prom);
 	snapshot_free(&t0);
 	snapshot_free(&t1);
 	tick_figures_free(&figures);

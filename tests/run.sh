@@ -196,6 +196,32 @@ check "fake QEMU: UUID in lowercase" grep -q '"vm_uuid":"0f0e0d0c-0b0a-4908-8706
 check "fake QEMU: 3 vCPUs, 4 other threads" grep -q '"vcpu_count":3,.*"other_thread_count":4,' "$tmp/fake.vm"
 check "fake QEMU: schema v1" ./build/check_ndjson <"$tmp/fake.out"
 
+# Prometheus textfile: valid for promtool, and no counter ever goes down,
+# even when a vCPU thread and a worker thread are replaced by new ones.
+./kvmsteal --interval 0.3 --count 10 --output /dev/null --prom-file "$tmp/kvm.prom" &
+agent=$!
+for i in $(seq 40); do
+	sleep 0.1; cp "$tmp/kvm.prom" "$tmp/prom.$i" 2>/dev/null
+	[ "$i" = 12 ] && kill -USR1 "$fake" && kill -USR2 "$fake"
+done
+wait "$agent"
+check "--prom-file: promtool check metrics" promtool check metrics <"$tmp/kvm.prom"
+check "--prom-file: the fake VM's steal series are there" \
+	grep -q '^kvm_vcpu_steal_seconds_total{vm_name="smoke,test",vm_uuid="0f0e0d0c-0b0a-4908-8706-050403020100",vcpu="2"} ' "$tmp/kvm.prom"
+check "--prom-file: no counter goes down across threads replaced" \
+	awk '/^kvm_.*_total/ { v = $NF; $NF = ""; if (($0 in last) && v + 0 < last[$0] + 0) bad++; last[$0] = v }
+	     END { exit bad > 0 }' $(for i in $(seq 40); do [ -f "$tmp/prom.$i" ] && echo "$tmp/prom.$i"; done)
+check "--prom-file: no temporary file left" test ! -e "$tmp/kvm.prom.tmp"
+./build/golden tests/fixtures/basic/t0 tests/fixtures/basic/t1 --prom "$tmp/golden.prom" >/dev/null
+check "--prom-file on the basic fixture: promtool" promtool check metrics <"$tmp/golden.prom"
+check "--prom-file on the basic fixture: steal of instance-00001782 vCPU 1 is its delta, 0.78 s" \
+	grep -qx 'kvm_vcpu_steal_seconds_total{vm_name="instance-00001782",vm_uuid="6f2ade4b-2732-4202-b750-48daee771b06",vcpu="1"} 0.780000000' "$tmp/golden.prom"
+check "--prom-file on the basic fixture: user time excludes guest time (0.51 s)" \
+	grep -qx 'kvm_vm_cpu_seconds_total{vm_name="instance-00001782",vm_uuid="6f2ade4b-2732-4202-b750-48daee771b06",mode="user"} 0.510000000' "$tmp/golden.prom"
+./build/golden tests/fixtures/hostile-names/t0 tests/fixtures/hostile-names/t1 --prom "$tmp/hostile.prom" >/dev/null 2>&1
+check "--prom-file with hostile names: label values escaped (promtool)" promtool check metrics <"$tmp/hostile.prom"
+check "--prom-file with hostile names: quote and backslash escaped" grep -qF 'vm_name="quote\"back\\slash"' "$tmp/hostile.prom"
+
 echo
 if [ "$failures" -ne 0 ]; then echo "$failures test(s) FAILED"; exit 1; fi
 echo "all tests passed"

@@ -1,0 +1,55 @@
+/* prom: the figures as Prometheus counters, in a textfile for
+ * node_exporter's textfile collector, rewritten atomically each tick.
+ *
+ * The agent keeps per VM totals that only grow: each tick adds the deltas
+ * rate computed, so a thread that exits (its counter gone from /proc) never
+ * makes a sum go down, and a vCPU thread replaced by a new one continues its
+ * vCPU's series.  A series starts at 0 when the agent first reports the VM;
+ * a VM that is gone leaves the file. */
+#ifndef KVMSTEAL_PROM_H
+#define KVMSTEAL_PROM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "diag.h"
+#include "parse.h"
+#include "rate.h"
+#include "text.h"
+
+struct prom_vcpu {
+	int id;
+	uint64_t steal_ns, run_ns;
+};
+
+struct prom_vm {
+	int pid;
+	uint64_t starttime;
+	char *name;               /* valid UTF-8, owned */
+	bool has_uuid;
+	char uuid[UUID_TEXT_LEN + 1];
+	const char *accel;        /* "kvm", "tcg" or "" */
+	uint64_t other_wait_ns, user_ns, system_ns, guest_ns;
+	struct prom_vcpu *vcpus;  /* sorted by id, owned */
+	size_t vcpu_count, vcpu_cap;
+};
+
+struct prom_state {
+	struct prom_vm *vms;      /* sorted by pid */
+	size_t count, cap;
+	long clk_tck;
+	struct buf text;
+	struct diag_limit write_limit;
+};
+
+/* Adds one tick's figures; VMs not in figures are dropped.  0 or -ENOMEM. */
+int prom_update(struct prom_state *state, const struct tick_figures *figures);
+
+/* Writes the textfile to path.tmp and renames it over path.  0 or -errno
+ * (reported on stderr, rate-limited). */
+int prom_write(struct prom_state *state, const char *path);
+
+void prom_free(struct prom_state *state);
+
+#endif

@@ -1,0 +1,254 @@
+#include "prom.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void prom_vm_clear(struct prom_vm *vm)
+{
+	free(vm->name);
+	free(vm->vcpus);
+	memset(vm, 0, sizeof(*vm));
+}
+
+static int prom_vm_init(struct prom_vm *vm, const struct vm_figures *f)
+{
+	memset(vm, 0, sizeof(*vm));
+	vm->pid = f->vm->pid;
+	vm->starttime = f->vm->starttime;
+	vm->name = strdup(f->name);
+	vm->has_uuid = f->vm->has_uuid;
+	memcpy(vm->uuid, f->vm->uuid, sizeof(vm->uuid));
+	return vm->name ? 0 : -ENOMEM;
+}
+
+/* Finds or inserts the series of vCPU id (vcpus sorted by id). */
+static struct prom_vcpu *vcpu_series(struct prom_vm *vm, int id)
+{
+	size_t at = 0;
+
+	while (at < vm->vcpu_count && vm->vcpus[at].id < id)
+		at++;
+	if (at < vm->vcpu_count && vm->vcpus[at].id == id)
+		return &vm->vcpus[at];
+	if (vm->vcpu_count == vm->vcpu_cap) {
+		size_t cap = vm->vcpu_cap ? vm->vcpu_cap * 2 : 4;
+		struct prom_vcpu *grown = realloc(vm->vcpus, cap * sizeof(*grown));
+		if (!grown)
+			return NULL;
+		vm->vcpus = grown;
+		vm->vcpu_cap = cap;
+	}
+	memmove(&vm->vcpus[at + 1], &vm->vcpus[at], (vm->vcpu_count - at) * sizeof(*vm->vcpus));
+	vm->vcpu_count++;
+	vm->vcpus[at] = (struct prom_vcpu){ .id = id };
+	return &vm->vcpus[at];
+}
+
+static int add_deltas(struct prom_vm *vm, const struct tick_figures *figures, const struct vm_figures *f,
+		      long clk_tck)
+{
+	uint64_t ns_per_tick = 1000000000ULL / (uint64_t)clk_tck;
+
+	vm->other_wait_ns += f->other_wait_ns;
+	vm->user_ns += f->user_ticks * ns_per_tick;
+	vm->system_ns += f->system_ticks * ns_per_tick;
+	vm->guest_ns += f->guest_ticks * ns_per_tick;
+	vm->accel = f->vcpu_count == 0 ? "" : f->tcg ? "tcg" : "kvm";
+	for (size_t k = 0; k < f->vcpu_count; k++) {
+		const struct vcpu_figures *v = &figures->vcpus[f->vcpu_first + k];
+		struct prom_vcpu *series = vcpu_series(vm, v->id);
+		if (!series)
+			return -ENOMEM;
+		series->steal_ns += v->steal_ns;
+		series->run_ns += v->run_ns;
+	}
+	return 0;
+}
+
+/* Merges by (pid, starttime): both lists are sorted by pid.  The new list is
+ * built in place of the old one, never longer than figures->vm_count. */
+int prom_update(struct prom_state *state, const struct tick_figures *figures)
+{
+	struct prom_vm *next = calloc(figures->vm_count ? figures->vm_count : 1, sizeof(*next));
+	size_t old = 0, filled = 0;
+	int err = 0;
+
+	if (!next)
+		return -ENOMEM;
+	for (size_t i = 0; i < figures->vm_count && err == 0; i++) {
+		const struct vm_figures *f = &figures->vms[i];
+		while (old < state->count && state->vms[old].pid < f->vm->pid)
+			prom_vm_clear(&state->vms[old++]);
+		if (old < state->count && state->vms[old].pid == f->vm->pid &&
+		    state->vms[old].starttime == f->vm->starttime)
+			next[i] = state->vms[old++];
+		else
+			err = prom_vm_init(&next[i], f);
+		if (err == 0 || next[i].name)
+			filled = i + 1;
+		if (err == 0)
+			err = add_deltas(&next[i], figures, f, state->clk_tck);
+	}
+	while (old < state->count)
+		prom_vm_clear(&state->vms[old++]);
+	free(state->vms);
+	state->vms = next;
+	state->count = state->cap = filled;
+	return err;
+}
+
+/* Label values escape backslash, double quote and newline. */
+static int append_label(struct buf *b, const char *name, const char *value, bool first)
+{
+	int err = buf_append(b, first ? "" : ",", first ? 0 : 1);
+
+	err = err ? err : buf_append(b, name, strlen(name));
+	err = err ? err : buf_append(b, "=\"", 2);
+	for (const char *p = value; err == 0 && *p; p++) {
+		if (*p == '\\' || *p == '"')
+			err = buf_append(b, "\\", 1) ? -ENOMEM : buf_append(b, p, 1);
+		else if (*p == '\n')
+			err = buf_append(b, "\\n", 2);
+		else
+			err = buf_append(b, p, 1);
+	}
+	return err ? err : buf_append(b, "\"", 1);
+}
+
+static int append_vm_labels(struct buf *b, const struct prom_vm *vm)
+{
+	int err = append_label(b, "vm_name", vm->name, true);
+	return err ? err : append_label(b, "vm_uuid", vm->has_uuid ? vm->uuid : "", false);
+}
+
+/* A sample line: NAME{vm labels[,extra="value"]} SECONDS, from nanoseconds. */
+static int append_sample(struct buf *b, const char *metric, const struct prom_vm *vm, const char *extra,
+			 const char *extra_value, uint64_t ns)
+{
+	char value[48];
+	int err = buf_append(b, metric, strlen(metric));
+
+	err = err ? err : buf_append(b, "{", 1);
+	err = err ? err : append_vm_labels(b, vm);
+	if (err == 0 && extra)
+		err = append_label(b, extra, extra_value, false);
+	snprintf(value, sizeof(value), "} %llu.%09llu\n", (unsigned long long)(ns / 1000000000ULL),
+		 (unsigned long long)(ns % 1000000000ULL));
+	return err ? err : buf_append(b, value, strlen(value));
+}
+
+static int append_header(struct buf *b, const char *metric, const char *type, const char *help)
+{
+	char line[512];
+	int n = snprintf(line, sizeof(line), "# HELP %s %s\n# TYPE %s %s\n", metric, help, metric, type);
+	return buf_append(b, line, (size_t)n);
+}
+
+static int append_vcpu_metric(struct prom_state *state, const char *metric, const char *help, bool steal)
+{
+	struct buf *b = &state->text;
+	int err = append_header(b, metric, "counter", help);
+
+	for (size_t i = 0; err == 0 && i < state->count; i++) {
+		const struct prom_vm *vm = &state->vms[i];
+		for (size_t k = 0; err == 0 && k < vm->vcpu_count; k++) {
+			char id[16];
+			snprintf(id, sizeof(id), "%d", vm->vcpus[k].id);
+			err = append_sample(b, metric, vm, "vcpu", id,
+					    steal ? vm->vcpus[k].steal_ns : vm->vcpus[k].run_ns);
+		}
+	}
+	return err;
+}
+
+static int append_vm_metrics(struct prom_state *state)
+{
+	struct buf *b = &state->text;
+	int err = append_header(b, "kvm_vm_other_threads_wait_seconds_total", "counter",
+				"Run-queue wait summed over the QEMU process's non-vCPU threads (I/O, main loop, workers).");
+
+	for (size_t i = 0; err == 0 && i < state->count; i++)
+		err = append_sample(b, "kvm_vm_other_threads_wait_seconds_total", &state->vms[i], NULL, NULL,
+				    state->vms[i].other_wait_ns);
+	err = err ? err : append_header(b, "kvm_vm_cpu_seconds_total", "counter",
+					"CPU time of the QEMU process by mode; user excludes guest time.");
+	for (size_t i = 0; err == 0 && i < state->count; i++) {
+		const struct prom_vm *vm = &state->vms[i];
+		err = append_sample(b, "kvm_vm_cpu_seconds_total", vm, "mode", "guest", vm->guest_ns);
+		err = err ? err : append_sample(b, "kvm_vm_cpu_seconds_total", vm, "mode", "user", vm->user_ns);
+		err = err ? err : append_sample(b, "kvm_vm_cpu_seconds_total", vm, "mode", "system", vm->system_ns);
+	}
+	err = err ? err : append_header(b, "kvm_vm_info", "gauge", "A QEMU/KVM VM seen by kvmsteal; always 1.");
+	for (size_t i = 0; err == 0 && i < state->count; i++) {
+		const struct prom_vm *vm = &state->vms[i];
+		char pid[16];
+		snprintf(pid, sizeof(pid), "%d", vm->pid);
+		err = buf_append(b, "kvm_vm_info{", 12);
+		err = err ? err : append_vm_labels(b, vm);
+		err = err ? err : append_label(b, "process_pid", pid, false);
+		err = err ? err : append_label(b, "accel", vm->accel ? vm->accel : "", false);
+		err = err ? err : buf_append(b, "} 1\n", 4);
+	}
+	return err;
+}
+
+static int format_text(struct prom_state *state)
+{
+	int err;
+
+	state->text.len = 0;
+	err = append_vcpu_metric(state, "kvm_vcpu_steal_seconds_total",
+				 "Time the vCPU thread waited runnable for a host CPU: the guest's steal time.", true);
+	err = err ? err : append_vcpu_metric(state, "kvm_vcpu_run_seconds_total",
+					     "Time the vCPU thread ran on a host CPU.", false);
+	return err ? err : append_vm_metrics(state);
+}
+
+static int write_all(int fd, const char *data, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, data, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		data += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int prom_write(struct prom_state *state, const char *path)
+{
+	char tmp[4096];
+	int fd, err;
+
+	if (format_text(state))
+		return -ENOMEM;
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	err = fd < 0 ? -errno : write_all(fd, state->text.data, state->text.len);
+	if (fd >= 0 && close(fd) != 0 && err == 0)
+		err = -errno;
+	if (err == 0 && rename(tmp, path) != 0)
+		err = -errno;
+	if (err) {
+		unlink(tmp);
+		diag_limited(&state->write_limit, 60, "cannot write the Prometheus file %s: %s", path, strerror(-err));
+	}
+	return err;
+}
+
+void prom_free(struct prom_state *state)
+{
+	for (size_t i = 0; i < state->count; i++)
+		prom_vm_clear(&state->vms[i]);
+	free(state->vms);
+	buf_free(&state->text);
+	memset(state, 0, sizeof(*state));
+}
