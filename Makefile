@@ -5,6 +5,10 @@
 VERSION    = 0.1.0
 PREFIX    ?= /usr/local
 SBINDIR   ?= $(PREFIX)/sbin
+MANDIR    ?= $(PREFIX)/share/man
+UNITDIR   ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+SYSCONFDIR ?= /etc
 CC        ?= cc
 PKG_CONFIG ?= pkg-config
 
@@ -25,7 +29,7 @@ ALL_CFLAGS   = -std=c11 $(WARNINGS) $(SANFLAGS) $(CFLAGS)
 ALL_LDFLAGS  = $(SANFLAGS) $(LDFLAGS)
 
 LIB_SRCS  = src/diag.c src/procfs.c src/parse.c src/text.c src/snapshot.c src/discover.c \
-            src/sample.c src/rate.c src/emit.c src/output.c src/prom.c
+            src/sample.c src/rate.c src/emit.c src/output.c src/prom.c src/service.c
 LIB_OBJS  = $(LIB_SRCS:src/%.c=build/%.o)
 TEST_BINS = build/test_parse build/test_emit build/golden build/check_ndjson build/fakeqemu
 
@@ -64,12 +68,16 @@ tests: $(TEST_BINS) build/spin.img
 check: kvmsteal tests
 	LC_ALL=C TZ=UTC bash tests/run.sh
 	LC_ALL=C TZ=UTC bash tests/e2e.sh
+	LC_ALL=C TZ=UTC bash tests/daemon.sh
 
 check-unit: kvmsteal tests
 	LC_ALL=C TZ=UTC bash tests/run.sh
 
 check-e2e: kvmsteal tests
 	LC_ALL=C TZ=UTC bash tests/e2e.sh
+
+check-daemon: kvmsteal tests
+	LC_ALL=C TZ=UTC bash tests/daemon.sh
 
 # libFuzzer targets (clang): every parser and the JSON string path, each run
 # FUZZ_SECONDS on its seed corpus under tests/fuzz/corpus/ (new inputs go to
@@ -89,15 +97,27 @@ fuzz: $(FUZZ_TARGETS:%=build/fuzz/%)
 demo: kvmsteal build/fakeqemu build/spin.img
 	bash scripts/demo.sh
 
-install: kvmsteal
+build/kvmsteal.service: scripts/dist/kvmsteal.service.in | build
+	sed 's|@SBINDIR@|$(SBINDIR)|g' $< >$@
+
+# The binary, its man page, the systemd unit, the sysusers.d entry and the
+# logrotate file; then, on a live system: systemd-sysusers && systemctl
+# daemon-reload && systemctl enable --now kvmsteal.
+install: kvmsteal build/kvmsteal.service
 	install -D -m 0755 kvmsteal $(DESTDIR)$(SBINDIR)/kvmsteal
+	install -D -m 0644 scripts/dist/kvmsteal.8 $(DESTDIR)$(MANDIR)/man8/kvmsteal.8
+	install -D -m 0644 build/kvmsteal.service $(DESTDIR)$(UNITDIR)/kvmsteal.service
+	install -D -m 0644 scripts/dist/kvmsteal.sysusers $(DESTDIR)$(SYSUSERSDIR)/kvmsteal.conf
+	install -D -m 0644 scripts/dist/kvmsteal.logrotate $(DESTDIR)$(SYSCONFDIR)/logrotate.d/kvmsteal
 
 uninstall:
-	rm -f $(DESTDIR)$(SBINDIR)/kvmsteal
+	rm -f $(DESTDIR)$(SBINDIR)/kvmsteal $(DESTDIR)$(MANDIR)/man8/kvmsteal.8 \
+		$(DESTDIR)$(UNITDIR)/kvmsteal.service $(DESTDIR)$(SYSUSERSDIR)/kvmsteal.conf \
+		$(DESTDIR)$(SYSCONFDIR)/logrotate.d/kvmsteal
 
 clean:
 	rm -rf build kvmsteal
 
-.PHONY: all tests check check-unit check-e2e fuzz demo install uninstall clean
+.PHONY: all tests check check-unit check-e2e check-daemon fuzz demo install uninstall clean
 
 -include $(wildcard build/*.d build/tests/*.d)

@@ -8,7 +8,7 @@ set -eu
 packages="make gcc libc6-dev binutils pkg-config libcjson-dev"
 if [ "${1:-}" = "--test" ]; then
 	shift
-	packages="$packages qemu-system-x86 sysstat jq socat prometheus"
+	packages="$packages qemu-system-x86 sysstat jq socat prometheus logrotate rsyslog systemd man-db"
 fi
 packages="$packages $*"
 missing=""

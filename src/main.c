@@ -25,6 +25,7 @@
 #include "prom.h"
 #include "rate.h"
 #include "sample.h"
+#include "service.h"
 #include "text.h"
 
 #define HOST_NAME_BYTES 256
@@ -414,11 +415,14 @@ int main(int argc, char **argv)
 	status = open_everything(&agent);
 	if (status >= 0)
 		goto cleanup;
+	service_check_hidepid(agent.root_fd, agent.options.proc_root);
 	if (take_sample(&agent, &agent.snaps[agent.prev]) == -ENOMEM) {
 		status = EX_OSERR;
 		goto cleanup;
 	}
+	service_notify("READY=1\nSTATUS=first sample taken");
 	status = run_loop(&agent);
+	service_notify("STOPPING=1");
 cleanup:
 	sampler_free(agent.sampler);
 	snapshot_free(&agent.snaps[0]);

@@ -1,0 +1,77 @@
+#include "service.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "diag.h"
+#include "procfs.h"
+
+int service_notify(const char *text)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	size_t len;
+	int fd, err = 0;
+
+	if (!path || !*path)
+		return 0;
+	len = strlen(path);
+	if ((path[0] != '/' && path[0] != '@') || len >= sizeof(addr.sun_path))
+		return -EINVAL;
+	memcpy(addr.sun_path, path, len);
+	if (path[0] == '@')
+		addr.sun_path[0] = '\0'; /* abstract namespace */
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (sendto(fd, text, strlen(text), MSG_NOSIGNAL, (struct sockaddr *)&addr,
+		   (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len)) < 0)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+/* The hidepid= value of the proc mount at mount_point in a mounts table, or
+ * NULL (not found, or no hidepid, or hidepid=0/off). */
+static const char *find_hidepid(char *mounts, const char *mount_point, char *value, size_t size)
+{
+	for (char *line = strtok(mounts, "\n"); line; line = strtok(NULL, "\n")) {
+		char dev[256], dir[PATH_MAX], type[64], opts[1024];
+		const char *h;
+		if (sscanf(line, "%255s %4095s %63s %1023s", dev, dir, type, opts) != 4)
+			continue;
+		if (strcmp(type, "proc") != 0 || strcmp(dir, mount_point) != 0 || !(h = strstr(opts, "hidepid=")))
+			continue;
+		snprintf(value, size, "%.*s", (int)strcspn(h + 8, ","), h + 8);
+		if (strcmp(value, "0") != 0 && strcmp(value, "off") != 0)
+			return value;
+	}
+	return NULL;
+}
+
+int service_check_hidepid(int root_fd, const char *root_path)
+{
+	char resolved[PATH_MAX], value[64];
+	char *mounts = malloc(256 * 1024);
+	ssize_t len;
+	int warned = 0;
+
+	if (!mounts)
+		return 0;
+	len = procfs_read_file(root_fd, "self/mounts", mounts, 256 * 1024);
+	if (len > 0 && geteuid() != 0 && realpath(root_path, resolved) &&
+	    find_hidepid(mounts, resolved, value, sizeof(value))) {
+		diag("%s is mounted with hidepid=%s: processes of other users (QEMU runs as its own user) are "
+		     "invisible here, so their VMs cannot be reported; add this user to the group named by the "
+		     "mount's gid= option, or mount %s without hidepid", resolved, value, resolved);
+		warned = 1;
+	}
+	free(mounts);
+	return warned;
+}
