@@ -26,6 +26,7 @@
 #include "rate.h"
 #include "sample.h"
 #include "service.h"
+#include "table.h"
 #include "text.h"
 
 #define HOST_NAME_BYTES 256
@@ -40,6 +41,7 @@ struct options {
 	const char *proc_root;
 	const char *host_name;
 	const char *prom_path;
+	bool text_format;    /* --format text: a table for a terminal */
 	size_t max_line_bytes;
 	bool vcpu_records;
 };
@@ -73,6 +75,7 @@ static void usage(FILE *stream)
 		"  -o, --output FILE        append records to FILE (created 0640; default standard output)\n"
 		"  -p, --proc-root DIR      read processes from DIR instead of /proc\n"
 		"  -H, --host-name NAME     host_name in every record (default: gethostname())\n"
+		"  -f, --format FORMAT      json (default: NDJSON records) or text (a table per tick)\n"
 		"      --max-line-bytes N   longest VM line before its vCPUs move to vcpu records (default 8000)\n"
 		"      --vcpu-records       always write one vcpu record per vCPU instead of the vcpu array\n"
 		"      --prom-file PATH     also keep PATH, a Prometheus textfile (node_exporter), up to date\n"
@@ -130,6 +133,7 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		{ "output", required_argument, NULL, 'o' },
 		{ "proc-root", required_argument, NULL, 'p' },
 		{ "host-name", required_argument, NULL, 'H' },
+		{ "format", required_argument, NULL, 'f' },
 		{ "max-line-bytes", required_argument, NULL, 'L' },
 		{ "vcpu-records", no_argument, NULL, 'R' },
 		{ "prom-file", required_argument, NULL, 'P' },
@@ -143,7 +147,7 @@ static int parse_options(int argc, char **argv, struct options *opt)
 	*opt = (struct options){ .interval_s = 10, .proc_root = "/proc",
 				 .max_line_bytes = DEFAULT_MAX_LINE_BYTES };
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":i:c:o:p:H:hV", long_options, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":i:c:o:p:H:f:hV", long_options, NULL)) != -1) {
 		switch (ch) {
 		case 'i':
 			if (parse_double(optarg, &opt->interval_s) || opt->interval_s < 0.1 ||
@@ -164,6 +168,11 @@ static int parse_options(int argc, char **argv, struct options *opt)
 			if (!*optarg || strlen(optarg) >= HOST_NAME_BYTES)
 				return usage_error("--host-name wants 1 to 255 bytes", optarg);
 			opt->host_name = optarg;
+			break;
+		case 'f':
+			if (strcmp(optarg, "json") != 0 && strcmp(optarg, "text") != 0)
+				return usage_error("--format wants json or text", optarg);
+			opt->text_format = strcmp(optarg, "text") == 0;
 			break;
 		case 'L':
 			if (parse_ulong(optarg, 1 << 30, &value) || value < 512)
@@ -342,7 +351,8 @@ static int run_tick(struct agent *a)
 	if (err)
 		return err == -ENOMEM ? err : 0;
 	a->lines.len = 0;
-	err = emit_tick(&a->figures, &a->emit, &a->lines);
+	err = a->options.text_format ? table_tick(&a->figures, &a->lines)
+				     : emit_tick(&a->figures, &a->emit, &a->lines);
 	if (err)
 		return err;
 	err = write_tick(a);

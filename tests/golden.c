@@ -1,6 +1,6 @@
 /* golden: the computation on two fixture trees, with fixed clocks.
  *
- *   golden T0DIR T1DIR [--vcpu-records | --prom FILE]
+ *   golden T0DIR T1DIR [--vcpu-records | --text | --prom FILE]
  *
  * Samples T0DIR, then T1DIR (each with a sampler of its own: nothing carries
  * over but what the snapshots hold), pretends they were taken 10 s apart at
@@ -16,6 +16,7 @@
 #include "prom.h"
 #include "rate.h"
 #include "sample.h"
+#include "table.h"
 
 #define GOLDEN_T0_REALTIME 1780315200 /* 2026-06-01T12:00:00Z */
 #define GOLDEN_INTERVAL_S 10
@@ -53,13 +54,14 @@ int main(int argc, char **argv)
 	const char *prom_path = argc == 5 && strcmp(argv[3], "--prom") == 0 ? argv[4] : NULL;
 
 	if (argc < 3 || argc > 5 || (argc == 5 && !prom_path)) {
-		fprintf(stderr, "usage: golden T0DIR T1DIR [--vcpu-records | --prom FILE]\n");
+		fprintf(stderr, "usage: golden T0DIR T1DIR [--vcpu-records | --text | --prom FILE]\n");
 		return 2;
 	}
 	options.vcpu_records = argc == 4 && strcmp(argv[3], "--vcpu-records") == 0;
 	if (take(argv[1], 0, &t0) == 0 && take(argv[2], GOLDEN_INTERVAL_S, &t1) == 0 &&
 	    rate_compute(&t0, &t1, GOLDEN_CLK_TCK, &figures) == 0 &&
-	    emit_tick(&figures, &options, &lines) == 0 &&
+	    (argc == 4 && strcmp(argv[3], "--text") == 0 ? table_tick(&figures, &lines)
+						       : emit_tick(&figures, &options, &lines)) == 0 &&
 	    fwrite(lines.data, 1, lines.len, stdout) == lines.len)
 		status = 0;
 	if (status == 0 && prom_path && (prom_update(&prom, &figures) || prom_write(&prom, prom_path)))

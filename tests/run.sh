@@ -47,6 +47,18 @@ check "golden --vcpu-records: 6 vcpu records after their VMs" \
 check "golden --vcpu-records: no vcpu array left" test "$(grep -c '"vcpu":\[' "$tmp/split.out")" -eq 0
 check "golden --vcpu-records: schema v1" ./build/check_ndjson <"$tmp/split.out"
 
+# --format text: the same figures as the NDJSON, one line per VM, worst steal first.
+./build/golden tests/fixtures/basic/t0 tests/fixtures/basic/t1 --text | tail -n +3 | sed '/^$/d' |
+	awk '{ print $1, $2, $3, $4, $5, $6, $7 }' >"$tmp/table.got"
+jq -r 'select(.record == "vm") | [(.vcpu_steal_pct_max // -1), .vm_name, .process_pid, .vcpu_count,
+	(.vcpu_steal_pct_avg // "-"), (.vcpu_steal_pct_max // "-"), (.vcpu_run_pct_avg // "-"), .other_threads_wait_pct] |
+	@tsv' tests/fixtures/basic/expected.ndjson | sort -t "$(printf '\t')" -k1,1 -g -r | cut -f2- |
+	awk -F'\t' '{ for (i = 4; i <= 7; i++) if ($i != "-") $i = sprintf("%.2f", $i); print $1, $2, $3, $4, $5, $6, $7 }' \
+	>"$tmp/table.want"
+check "--format text: the NDJSON's figures, worst steal first" diff -u "$tmp/table.want" "$tmp/table.got"
+./kvmsteal --proc-root tests/fixtures/basic/t1 --interval 0.1 --count 2 --format text >"$tmp/text.out"
+check "--format text: a header line per tick" test "$(grep -c '^VM  *PID VCPUS STEAL_AVG' "$tmp/text.out")" -eq 2
+
 # --- the shipped binary on a fixture tree -----------------------------------
 # A frozen tree: every counter stands still, so every figure is 0.00 and the
 # host record (no clock tick passed) is left out.  The VM lines must be those
@@ -83,6 +95,7 @@ expect_exit 64 "--count negative" --count -3
 expect_exit 64 "missing option value" --interval
 expect_exit 64 "empty --host-name" --host-name ""
 expect_exit 64 "stray argument" extra
+expect_exit 64 "--format neither json nor text" --format xml
 expect_exit 73 "output in a missing directory" --output "$tmp/no/such/dir/out" --count 1 --proc-root "$root"
 expect_exit 66 "missing proc root" --proc-root "$tmp/no-such-root" --count 1
 
