@@ -56,6 +56,7 @@ jq -r 'select(.record == "vm") | [(.vcpu_steal_pct_max // -1), .vm_name, .proces
 	awk -F'\t' '{ for (i = 4; i <= 7; i++) if ($i != "-") $i = sprintf("%.2f", $i); print $1, $2, $3, $4, $5, $6, $7 }' \
 	>"$tmp/table.want"
 check "--format text: the NDJSON's figures, worst steal first" diff -u "$tmp/table.want" "$tmp/table.got"
+check "--format text: three VM lines, web01 first" test "$(wc -l <"$tmp/table.got")/$(head -c 5 "$tmp/table.got")" = "3/web01"
 ./kvmsteal --proc-root tests/fixtures/basic/t1 --interval 0.1 --count 2 --format text >"$tmp/text.out"
 check "--format text: a header line per tick" test "$(grep -c '^VM  *PID VCPUS STEAL_AVG' "$tmp/text.out")" -eq 2
 
