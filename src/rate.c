@@ -126,7 +126,8 @@ static int compute_threads(const struct snapshot *prev, const struct vm_sample *
 	vf->vcpu_count = out->vcpu_total - vf->vcpu_first;
 	vf->other_wait_ns = other_wait;
 	vf->other_wait_pct = 100.0 * (double)other_wait / (interval_s * 1e9);
-	qsort(out->vcpus + vf->vcpu_first, vf->vcpu_count, sizeof(*out->vcpus), compare_vcpus);
+	if (vf->vcpu_count > 1)
+		qsort(out->vcpus + vf->vcpu_first, vf->vcpu_count, sizeof(*out->vcpus), compare_vcpus);
 	return 0;
 }
 

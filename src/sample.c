@@ -230,7 +230,8 @@ static int sync_threads(struct sampler *s, struct vm_entry *vm)
 		vm->threads = grown;
 		vm->thread_cap = count;
 	}
-	memcpy(vm->threads, s->merged, count * sizeof(*vm->threads));
+	if (count > 0)
+		memcpy(vm->threads, s->merged, count * sizeof(*vm->threads));
 	vm->thread_count = count;
 	return 0;
 }

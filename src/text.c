@@ -25,6 +25,8 @@ int buf_reserve(struct buf *b, size_t extra)
 
 int buf_append(struct buf *b, const char *data, size_t len)
 {
+	if (len == 0)
+		return 0;
 	if (buf_reserve(b, len))
 		return -ENOMEM;
 	memcpy(b->data + b->len, data, len);
