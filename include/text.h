@@ -14,6 +14,10 @@ struct buf {
 };
 
 int buf_reserve(struct buf *b, size_t extra); /* 0 or -ENOMEM */
+
+/* Grows *array (of *cap elements of elem_size bytes) to hold at least want
+ * elements, doubling; the caller owns and frees it.  0 or -ENOMEM. */
+int array_reserve(void **array, size_t *cap, size_t want, size_t elem_size);
 int buf_append(struct buf *b, const char *data, size_t len);
 void buf_free(struct buf *b);
 

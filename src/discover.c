@@ -174,27 +174,10 @@ static bool memo_still_holds(const struct vm_table *table, int root_fd, struct p
 	return true;
 }
 
-static int grow_array(void **array, size_t *cap, size_t want, size_t elem)
-{
-	size_t new_cap = *cap ? *cap : 64;
-	void *grown;
-
-	if (want <= *cap)
-		return 0;
-	while (new_cap < want)
-		new_cap *= 2;
-	grown = realloc(*array, new_cap * elem);
-	if (!grown)
-		return -ENOMEM;
-	*array = grown;
-	*cap = new_cap;
-	return 0;
-}
-
 static int reserve(struct vm_generation *gen, size_t count)
 {
-	if (grow_array((void **)&gen->vms, &gen->vm_cap, count, sizeof(*gen->vms)) ||
-	    grow_array((void **)&gen->memo, &gen->memo_cap, count, sizeof(*gen->memo)))
+	if (array_reserve((void **)&gen->vms, &gen->vm_cap, count, sizeof(*gen->vms)) ||
+	    array_reserve((void **)&gen->memo, &gen->memo_cap, count, sizeof(*gen->memo)))
 		return -ENOMEM;
 	return 0;
 }

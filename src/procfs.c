@@ -10,6 +10,8 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include "text.h"
+
 int procfs_open_dir(int dirfd, const char *path)
 {
 	int fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -81,14 +83,8 @@ static int parse_id(const char *name)
 
 static int id_list_push(struct id_list *list, int id, uint64_t ino)
 {
-	if (list->len == list->cap) {
-		size_t cap = list->cap ? list->cap * 2 : 64;
-		struct id_entry *grown = realloc(list->entries, cap * sizeof(*grown));
-		if (!grown)
-			return -ENOMEM;
-		list->entries = grown;
-		list->cap = cap;
-	}
+	if (array_reserve((void **)&list->entries, &list->cap, list->len + 1, sizeof(*list->entries)))
+		return -ENOMEM;
 	list->entries[list->len++] = (struct id_entry){ .id = id, .ino = ino };
 	return 0;
 }

@@ -34,14 +34,8 @@ static struct prom_vcpu *vcpu_series(struct prom_vm *vm, int id)
 		at++;
 	if (at < vm->vcpu_count && vm->vcpus[at].id == id)
 		return &vm->vcpus[at];
-	if (vm->vcpu_count == vm->vcpu_cap) {
-		size_t cap = vm->vcpu_cap ? vm->vcpu_cap * 2 : 4;
-		struct prom_vcpu *grown = realloc(vm->vcpus, cap * sizeof(*grown));
-		if (!grown)
-			return NULL;
-		vm->vcpus = grown;
-		vm->vcpu_cap = cap;
-	}
+	if (array_reserve((void **)&vm->vcpus, &vm->vcpu_cap, vm->vcpu_count + 1, sizeof(*vm->vcpus)))
+		return NULL;
 	memmove(&vm->vcpus[at + 1], &vm->vcpus[at], (vm->vcpu_count - at) * sizeof(*vm->vcpus));
 	vm->vcpu_count++;
 	vm->vcpus[at] = (struct prom_vcpu){ .id = id };

@@ -71,14 +71,8 @@ static bool same_thread_forward(const struct thread_sample *a, const struct thre
 
 static int push_vcpu(struct tick_figures *out, const struct vcpu_figures *vcpu)
 {
-	if (out->vcpu_total == out->vcpu_cap) {
-		size_t cap = out->vcpu_cap ? out->vcpu_cap * 2 : 64;
-		struct vcpu_figures *grown = realloc(out->vcpus, cap * sizeof(*grown));
-		if (!grown)
-			return -ENOMEM;
-		out->vcpus = grown;
-		out->vcpu_cap = cap;
-	}
+	if (array_reserve((void **)&out->vcpus, &out->vcpu_cap, out->vcpu_total + 1, sizeof(*out->vcpus)))
+		return -ENOMEM;
 	out->vcpus[out->vcpu_total++] = *vcpu;
 	return 0;
 }
@@ -160,14 +154,8 @@ static int compute_vm(const struct snapshot *prev, const struct vm_sample *pvm,
 	double tick_pct = 100.0 / ((double)clk_tck * interval_s);
 	struct vm_figures *vf;
 
-	if (out->vm_count == out->vm_cap) {
-		size_t cap = out->vm_cap ? out->vm_cap * 2 : 16;
-		struct vm_figures *grown = realloc(out->vms, cap * sizeof(*grown));
-		if (!grown)
-			return -ENOMEM;
-		out->vms = grown;
-		out->vm_cap = cap;
-	}
+	if (array_reserve((void **)&out->vms, &out->vm_cap, out->vm_count + 1, sizeof(*out->vms)))
+		return -ENOMEM;
 	vf = &out->vms[out->vm_count];
 	memset(vf, 0, sizeof(*vf));
 	vf->vm = cvm;

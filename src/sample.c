@@ -10,6 +10,7 @@
 #include "diag.h"
 #include "discover.h"
 #include "procfs.h"
+#include "text.h"
 
 #define SCHEDSTAT_MAX 128
 #define PROC_STAT_START (16 * 1024)
@@ -201,13 +202,8 @@ static int sync_threads(struct sampler *s, struct vm_entry *vm)
 	if (err)
 		return err;
 	vm->thread_gone = false;
-	if (s->tids.len > s->merged_cap) {
-		struct thread_entry *grown = realloc(s->merged, s->tids.len * sizeof(*grown));
-		if (!grown)
-			return -ENOMEM;
-		s->merged = grown;
-		s->merged_cap = s->tids.len;
-	}
+	if (array_reserve((void **)&s->merged, &s->merged_cap, s->tids.len, sizeof(*s->merged)))
+		return -ENOMEM;
 	for (size_t i = 0; i < s->tids.len; i++) {
 		int tid = s->tids.entries[i].id;
 		while (old_i < vm->thread_count && vm->threads[old_i].tid < tid)
@@ -219,16 +215,11 @@ static int sync_threads(struct sampler *s, struct vm_entry *vm)
 	}
 	while (old_i < vm->thread_count)
 		thread_entry_close(&vm->threads[old_i++]);
-	if (count > vm->thread_cap) {
-		struct thread_entry *grown = realloc(vm->threads, count * sizeof(*grown));
-		if (!grown) {
-			for (size_t i = 0; i < count; i++)
-				thread_entry_close(&s->merged[i]);
-			vm->thread_count = 0;
-			return -ENOMEM;
-		}
-		vm->threads = grown;
-		vm->thread_cap = count;
+	if (array_reserve((void **)&vm->threads, &vm->thread_cap, count, sizeof(*vm->threads))) {
+		for (size_t i = 0; i < count; i++)
+			thread_entry_close(&s->merged[i]);
+		vm->thread_count = 0;
+		return -ENOMEM;
 	}
 	if (count > 0)
 		memcpy(vm->threads, s->merged, count * sizeof(*vm->threads));

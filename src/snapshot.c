@@ -20,28 +20,12 @@ void snapshot_free(struct snapshot *snap)
 	memset(snap, 0, sizeof(*snap));
 }
 
-static int grow(void **array, size_t *cap, size_t count, size_t elem)
-{
-	size_t new_cap;
-	void *grown;
-
-	if (count < *cap)
-		return 0;
-	new_cap = *cap ? *cap * 2 : 16;
-	grown = realloc(*array, new_cap * elem);
-	if (!grown)
-		return -ENOMEM;
-	*array = grown;
-	*cap = new_cap;
-	return 0;
-}
-
 struct vm_sample *snapshot_add_vm(struct snapshot *snap, const char *name, size_t name_len)
 {
 	struct vm_sample *vm;
 	size_t name_off = snap->names.len;
 
-	if (grow((void **)&snap->vms, &snap->vm_cap, snap->vm_count, sizeof(*vm)))
+	if (array_reserve((void **)&snap->vms, &snap->vm_cap, snap->vm_count + 1, sizeof(*vm)))
 		return NULL;
 	if (buf_append(&snap->names, name, name_len) || buf_append(&snap->names, "", 1))
 		return NULL;
@@ -54,7 +38,7 @@ struct vm_sample *snapshot_add_vm(struct snapshot *snap, const char *name, size_
 
 int snapshot_add_thread(struct snapshot *snap, const struct thread_sample *thread)
 {
-	if (grow((void **)&snap->threads, &snap->thread_cap, snap->thread_count, sizeof(*thread)))
+	if (array_reserve((void **)&snap->threads, &snap->thread_cap, snap->thread_count + 1, sizeof(*thread)))
 		return -ENOMEM;
 	snap->threads[snap->thread_count++] = *thread;
 	if (snap->vm_count > 0)

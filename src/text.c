@@ -23,6 +23,23 @@ int buf_reserve(struct buf *b, size_t extra)
 	return 0;
 }
 
+int array_reserve(void **array, size_t *cap, size_t want, size_t elem_size)
+{
+	size_t new_cap = *cap ? *cap : 16;
+	void *grown;
+
+	if (want <= *cap)
+		return 0;
+	while (new_cap < want)
+		new_cap *= 2;
+	grown = realloc(*array, new_cap * elem_size);
+	if (!grown)
+		return -ENOMEM;
+	*array = grown;
+	*cap = new_cap;
+	return 0;
+}
+
 int buf_append(struct buf *b, const char *data, size_t len)
 {
 	if (len == 0)

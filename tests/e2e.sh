@@ -10,8 +10,12 @@
 # readings differ only by what happens in those extra milliseconds: at most
 # about 50 ms / 4 s = 1.3 % of the share, well under TOL_OWN = 3 points.
 # pidstat works in clock ticks (10 ms: 0.25 points of 4 s) and starts its
-# window a few ms apart from the agent's: TOL_PIDSTAT = 5 points.  An idle
-# vCPU must stay under IDLE_MAX = 1 point.
+# window a few ms apart from the agent's: TOL_PIDSTAT = 5 points.  An idle or
+# halted vCPU still wakes now and then (timers, interrupts), and each wake-up
+# may queue behind the busy threads for up to a scheduler slice: its steal is
+# small but not zero under this contention (up to 1.25 points seen here, with
+# all three readings agreeing), against about 30 for a busy vCPU.  It must
+# stay under IDLE_MAX = 5 points.
 set -u
 cd "$(dirname "$0")/.."
 export LC_ALL=C TZ=UTC
@@ -19,9 +23,8 @@ export LC_ALL=C TZ=UTC
 WINDOW=4
 TOL_OWN=3
 TOL_PIDSTAT=5
-IDLE_MAX=1
+IDLE_MAX=5
 
-failures=0
 tmp=$(mktemp -d)
 pids=()   # every process this script starts, killed on exit whatever happens
 cleanup() {
@@ -33,9 +36,6 @@ cleanup() {
 trap cleanup EXIT INT TERM
 . tests/lib.sh
 
-pass() { echo "ok   $1"; }
-fail() { echo "FAIL $1"; failures=$((failures + 1)); }
-check() { local name=$1; shift; if "$@"; then pass "$name"; else fail "$name"; fi; }
 need() { command -v "$1" >/dev/null || { fail "$1 is not installed (./scripts/install-deps.sh --test)"; exit 1; }; }
 need jq; need pidstat; need socat
 fake_vm() { start_fake "$@" || fail "QEMU-shaped process $1 did not start"; }

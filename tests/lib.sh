@@ -1,6 +1,14 @@
-# Shell helpers shared by tests/e2e.sh and scripts/demo.sh, sourced with
+# Shell helpers shared by the test scripts and scripts/demo.sh, sourced with
 # $tmp set to a scratch directory and an array pids=() that the caller's
 # cleanup kills.  Every wait has a timeout.
+
+failures=0
+pass() { echo "ok   $1"; }
+fail() { echo "FAIL $1"; failures=$((failures + 1)); }
+check() { # check NAME COMMAND...: passes when the command succeeds
+	local name=$1; shift
+	if "$@"; then pass "$name"; else fail "$name"; fi
+}
 
 # wait_for_file FILE: a pidfile written once the process is ready (5 s at most)
 wait_for_file() {

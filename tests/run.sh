@@ -5,7 +5,6 @@ set -u
 cd "$(dirname "$0")/.."
 export LC_ALL=C TZ=UTC
 
-failures=0
 tmp=$(mktemp -d)
 fake_pids=()
 cleanup() {
@@ -15,13 +14,8 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
+. tests/lib.sh
 
-pass() { echo "ok   $1"; }
-fail() { echo "FAIL $1"; failures=$((failures + 1)); }
-check() { # check NAME COMMAND...: passes when the command succeeds
-	local name=$1; shift
-	if "$@"; then pass "$name"; else fail "$name"; fi
-}
 # Drops what differs between two runs of the same tick: the clock fields.
 strip_clock() { sed -E 's/"@timestamp":"[^"]*",//; s/"interval_s":[0-9.]+,//'; }
 
