@@ -128,9 +128,24 @@ agent=$!
 sleep "$(echo "$interval * 3" | bc)"
 rss_without=$(awk '/^VmRSS/ { print $2 }' "/proc/$agent/status")
 kill "$agent"; wait "$agent" 2>/dev/null
+cat >"$tmp/sizes.c" <<'C'
+#include <stdio.h>
+#include "discover.h"
+#include "rate.h"
+#include "snapshot.h"
+int main(void)
+{
+	printf("%zu %zu %zu\n", sizeof(struct thread_entry), sizeof(struct thread_sample), sizeof(struct vcpu_figures));
+	return 0;
+}
+C
+cc -Iinclude -D_GNU_SOURCE -o "$tmp/sizes" "$tmp/sizes.c" && read -r te ts vf < <("$tmp/sizes")
 echo
+echo "Memory per tracked thread: its thread_entry ($te bytes) and its sample in each of the two snapshots"
+echo "  (2 x $ts bytes) = $(( te + 2 * ts )) bytes, plus $vf bytes of figures per vCPU thread."
 echo "Resident memory: $rss_with KiB tracking $threads threads, $rss_without KiB with none:"
-echo "  $(( (rss_with - rss_without) * 1024 / threads )) bytes per tracked thread"
+echo "  $(( (rss_with - rss_without) * 1024 / threads )) bytes per tracked thread, with the per-VM state and the"
+echo "  tick's output buffer ($(( vms * 700 / 1024 )) KiB of records) counted in"
 
 # A VM that starts is reported, one that exits is dropped, at this scale too.
 ./kvmsteal --interval "$interval" --count 4 >"$tmp/life.out" &

@@ -25,7 +25,8 @@ int buf_reserve(struct buf *b, size_t extra)
 
 int array_reserve(void **array, size_t *cap, size_t want, size_t elem_size)
 {
-	size_t new_cap = *cap ? *cap : 16;
+	/* the first size is the one asked for: a VM's thread list is sized once */
+	size_t new_cap = *cap ? *cap * 2 : (want > 4 ? want : 4);
 	void *grown;
 
 	if (want <= *cap)
