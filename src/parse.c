@@ -16,23 +16,29 @@ static void skip_blanks(struct cursor *c)
 		c->p++;
 }
 
-/* Reads one unsigned decimal; fails on no digit, overflow, or a glued suffix. */
+/* Reads one unsigned decimal; fails on no digit, overflow, or a glued suffix.
+ * Up to 19 digits cannot overflow 64 bits, so only a 20th is checked. */
 static int read_u64(struct cursor *c, uint64_t *out)
 {
 	uint64_t value = 0;
 	const char *start;
+	size_t digits;
 
 	skip_blanks(c);
 	start = c->p;
-	while (c->p < c->end && *c->p >= '0' && *c->p <= '9') {
-		unsigned digit = (unsigned)(*c->p - '0');
-		if (value > (UINT64_MAX - digit) / 10)
-			return -EINVAL;
-		value = value * 10 + digit;
+	while (c->p < c->end && *c->p >= '0' && *c->p <= '9')
 		c->p++;
-	}
-	if (c->p == start)
+	digits = (size_t)(c->p - start);
+	if (digits == 0 || digits > 20)
 		return -EINVAL;
+	for (size_t i = 0; i < digits && i < 19; i++)
+		value = value * 10 + (uint64_t)(start[i] - '0');
+	if (digits == 20) {
+		unsigned last = (unsigned)(start[19] - '0');
+		if (value > (UINT64_MAX - last) / 10)
+			return -EINVAL;
+		value = value * 10 + last;
+	}
 	if (c->p < c->end && *c->p != ' ' && *c->p != '\t' && *c->p != '\n')
 		return -EINVAL;
 	*out = value;
