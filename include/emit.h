@@ -23,16 +23,10 @@ struct emit_options {
 	bool vcpu_records;      /* always write vcpu records instead of the array */
 };
 
-/* The emitter keeps each VM's record tree from one tick to the next and
- * rewrites its values in place (see emit.c); emitter_free frees the trees. */
-struct emitter;
-struct emitter *emitter_new(void); /* NULL on ENOMEM */
-void emitter_free(struct emitter *emitter);
-
 /* Appends the host record (when the host figures are valid) and one record
  * per VM, each line ending in '\n'.  Returns 0 or -ENOMEM (out keeps only
  * whole lines: it is cut back to its length at entry on failure). */
-int emit_tick(struct emitter *emitter, const struct tick_figures *figures, const struct emit_options *options,
+int emit_tick(const struct tick_figures *figures, const struct emit_options *options,
 	      struct buf *out);
 
 /* A percentage as "%.2f" would print it (negative, NaN: "0.00"), faster. */

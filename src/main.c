@@ -57,7 +57,6 @@ struct agent {
 	struct tick_figures figures;
 	struct buf lines;
 	struct emit_options emit;
-	struct emitter *emitter;
 	struct prom_state prom;
 	char host_name[TEXT_UTF8_MAX(HOST_NAME_BYTES)];
 	long clk_tck;
@@ -353,7 +352,7 @@ static int run_tick(struct agent *a)
 		return err == -ENOMEM ? err : 0;
 	a->lines.len = 0;
 	err = a->options.text_format ? table_tick(&a->figures, &a->lines)
-				     : emit_tick(a->emitter, &a->figures, &a->emit, &a->lines);
+				     : emit_tick(&a->figures, &a->emit, &a->lines);
 	if (err)
 		return err;
 	err = write_tick(a);
@@ -406,8 +405,7 @@ static int open_everything(struct agent *a)
 		return EX_CANTCREAT;
 	}
 	a->sampler = sampler_new(a->root_fd);
-	a->emitter = emitter_new();
-	if (!a->sampler || !a->emitter)
+	if (!a->sampler)
 		return EX_OSERR;
 	return -1;
 }
@@ -437,7 +435,6 @@ int main(int argc, char **argv)
 	service_notify("STOPPING=1");
 cleanup:
 	sampler_free(agent.sampler);
-	emitter_free(agent.emitter);
 	snapshot_free(&agent.snaps[0]);
 	snapshot_free(&agent.snaps[1]);
 	tick_figures_free(&agent.figures);
