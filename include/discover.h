@@ -22,6 +22,7 @@ struct thread_entry {
 	int named_vcpu;    /* n from a "CPU n/KVM" name, else VCPU_NONE */
 	bool tcg;          /* named "CPU n/TCG" */
 	bool guest_time;   /* has run guest code: field 43 of its stat > 0 */
+	bool just_opened;  /* its stat was read this tick already */
 	uint8_t name_checks; /* ticks left to look at its name again: QEMU
 	                        names a new thread just after creating it */
 };

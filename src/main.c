@@ -124,6 +124,48 @@ static int usage_error(const char *message, const char *value)
 	return EX_USAGE;
 }
 
+/* Applies one option with a value; -1 to go on, or EX_USAGE. */
+static int set_option(struct options *opt, int ch, const char *arg)
+{
+	unsigned long value;
+
+	switch (ch) {
+	case 'i':
+		if (parse_double(arg, &opt->interval_s) || opt->interval_s < 0.1 || opt->interval_s > 86400)
+			return usage_error("--interval wants seconds from 0.1 to 86400", arg);
+		return -1;
+	case 'c':
+		if (parse_ulong(arg, ULONG_MAX, &opt->count) || opt->count == 0)
+			return usage_error("--count wants a positive whole number", arg);
+		return -1;
+	case 'H':
+		if (!*arg || strlen(arg) >= HOST_NAME_BYTES)
+			return usage_error("--host-name wants 1 to 255 bytes", arg);
+		opt->host_name = arg;
+		return -1;
+	case 'f':
+		if (strcmp(arg, "json") != 0 && strcmp(arg, "text") != 0)
+			return usage_error("--format wants json or text", arg);
+		opt->text_format = strcmp(arg, "text") == 0;
+		return -1;
+	case 'L':
+		if (parse_ulong(arg, 1 << 30, &value) || value < 512)
+			return usage_error("--max-line-bytes wants a number of bytes, at least 512", arg);
+		opt->max_line_bytes = value;
+		return -1;
+	case 'P':
+		if (!*arg)
+			return usage_error("--prom-file wants a path", arg);
+		opt->prom_path = arg;
+		return -1;
+	}
+	if (ch == 'o')
+		opt->output_path = arg;
+	else
+		opt->proc_root = arg;
+	return -1;
+}
+
 /* Returns -1 to go on, or the exit status (0 after --help/--version). */
 static int parse_options(int argc, char **argv, struct options *opt)
 {
@@ -141,63 +183,30 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	unsigned long value;
-	int ch;
+	int ch, status;
 
 	*opt = (struct options){ .interval_s = 10, .proc_root = "/proc",
 				 .max_line_bytes = DEFAULT_MAX_LINE_BYTES };
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":i:c:o:p:H:f:hV", long_options, NULL)) != -1) {
-		switch (ch) {
-		case 'i':
-			if (parse_double(optarg, &opt->interval_s) || opt->interval_s < 0.1 ||
-			    opt->interval_s > 86400)
-				return usage_error("--interval wants seconds from 0.1 to 86400", optarg);
-			break;
-		case 'c':
-			if (parse_ulong(optarg, ULONG_MAX, &opt->count) || opt->count == 0)
-				return usage_error("--count wants a positive whole number", optarg);
-			break;
-		case 'o':
-			opt->output_path = optarg;
-			break;
-		case 'p':
-			opt->proc_root = optarg;
-			break;
-		case 'H':
-			if (!*optarg || strlen(optarg) >= HOST_NAME_BYTES)
-				return usage_error("--host-name wants 1 to 255 bytes", optarg);
-			opt->host_name = optarg;
-			break;
-		case 'f':
-			if (strcmp(optarg, "json") != 0 && strcmp(optarg, "text") != 0)
-				return usage_error("--format wants json or text", optarg);
-			opt->text_format = strcmp(optarg, "text") == 0;
-			break;
-		case 'L':
-			if (parse_ulong(optarg, 1 << 30, &value) || value < 512)
-				return usage_error("--max-line-bytes wants a number of bytes, at least 512", optarg);
-			opt->max_line_bytes = value;
-			break;
-		case 'R':
-			opt->vcpu_records = true;
-			break;
-		case 'P':
-			if (!*optarg)
-				return usage_error("--prom-file wants a path", optarg);
-			opt->prom_path = optarg;
-			break;
-		case 'h':
+		if (ch == 'h') {
 			usage(stdout);
 			return 0;
-		case 'V':
+		}
+		if (ch == 'V') {
 			printf("kvmsteal %s\n", KVMSTEAL_VERSION);
 			return 0;
-		case ':':
-			return usage_error("option needs a value", argv[optind - 1]);
-		default:
-			return usage_error("unknown option", argv[optind - 1]);
 		}
+		if (ch == 'R') {
+			opt->vcpu_records = true;
+			continue;
+		}
+		if (ch == ':')
+			return usage_error("option needs a value", argv[optind - 1]);
+		if (!strchr("icopHfLP", ch) || ch == 0)
+			return usage_error("unknown option", argv[optind - 1]);
+		if ((status = set_option(opt, ch, optarg)) >= 0)
+			return status;
 	}
 	if (optind < argc)
 		return usage_error("unexpected argument", argv[optind]);

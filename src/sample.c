@@ -124,6 +124,10 @@ static void recheck_thread(const struct vm_entry *vm, struct thread_entry *threa
 	bool for_guest_time = vm->vcpus_by_guest_time && !thread->guest_time && thread->tid != vm->pid;
 	struct pid_stat stat;
 
+	if (thread->just_opened) {
+		thread->just_opened = false;
+		return;
+	}
 	if (!for_name && !for_guest_time)
 		return;
 	if (for_name)
@@ -166,6 +170,7 @@ static int thread_entry_open(struct sampler *s, struct vm_entry *vm, int tid, st
 	if (err)
 		return err;
 	thread->starttime = stat.starttime;
+	thread->just_opened = true;
 	name_thread(thread, vm, stat.comm);
 	snprintf(path, sizeof(path), "task/%d/schedstat", tid);
 	thread->schedstat_fd = procfs_open_file(vm->dir_fd, path);
