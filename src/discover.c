@@ -120,7 +120,8 @@ static bool is_young(const struct vm_table *table, uint64_t starttime, uint64_t 
  * says its comm, state and starttime; argv[0] is read only when the comm does
  * not already tell (QEMU renames its main thread with -name ...,process=X).
  * Returns a new VM entry, or NULL with *memo filled for another process
- * (memo->pid 0 when it vanished or could not be read). */
+ * (memo->pid 0 when it vanished, could not be read, or is a QEMU that could
+ * not be opened). */
 static struct vm_entry *examine_pid(struct vm_table *table, int root_fd, const struct id_entry *found,
 				    uint64_t now_ticks, struct pid_memo *memo)
 {
@@ -140,11 +141,11 @@ static struct vm_entry *examine_pid(struct vm_table *table, int root_fd, const s
 		len = procfs_read_file(root_fd, path, table->cmdline, CMDLINE_MAX);
 		is_qemu = len > 0 && parse_is_qemu_argv0(table->cmdline, (size_t)len);
 	}
-	if (is_qemu && stat.state != 'Z' && stat.state != 'X') {
-		struct vm_entry *vm = vm_entry_new(table, root_fd, found, stat.starttime);
-		if (vm)
-			return vm;
-	}
+	/* A QEMU that cannot be opened right now (it is exiting, or file
+	 * descriptors ran out) is looked at again next tick: it is never
+	 * remembered as some other process. */
+	if (is_qemu && stat.state != 'Z' && stat.state != 'X')
+		return vm_entry_new(table, root_fd, found, stat.starttime);
 	*memo = (struct pid_memo){ .pid = found->id, .ino = found->ino, .starttime = stat.starttime,
 				   .settled = !is_young(table, stat.starttime, now_ticks) };
 	memcpy(memo->comm, stat.comm, sizeof(memo->comm));

@@ -185,6 +185,17 @@ else
 	fail "full disk with recovery needs root to mount a small tmpfs"
 fi
 
+# A QEMU that cannot be opened at first (its task/ is missing) is looked at
+# again each tick, never remembered as some other process.
+cp -r "$root" "$tmp/late-root"
+mv "$tmp/late-root/3986/task" "$tmp/task-aside"
+./kvmsteal --proc-root "$tmp/late-root" --interval 0.2 --count 8 >"$tmp/late.out" 2>/dev/null &
+agent=$!
+sleep 0.5; mv "$tmp/task-aside" "$tmp/late-root/3986/task"
+wait "$agent"
+check "a QEMU unreadable at first is reported once it can be read" grep -q '"process_pid":3986,' "$tmp/late.out"
+check "... and not in the first tick" sh -c "! head -n 5 '$tmp/late.out' | grep -q '\"process_pid\":3986,'"
+
 # --- the real /proc ---------------------------------------------------------
 ./kvmsteal --interval 0.2 --count 3 >"$tmp/real.out"
 check "real /proc: exit 0" test $? -eq 0
