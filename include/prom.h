@@ -38,6 +38,8 @@ struct prom_vm {
 struct prom_state {
 	struct prom_vm *vms;      /* sorted by pid */
 	size_t count, cap;
+	struct prom_vm *next;     /* the next tick's list, swapped in */
+	size_t next_cap;
 	long clk_tck;
 	struct buf text;
 	struct diag_limit write_limit;

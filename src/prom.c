@@ -64,15 +64,19 @@ static int add_deltas(struct prom_vm *vm, const struct tick_figures *figures, co
 }
 
 /* Merges by (pid, starttime): both lists are sorted by pid.  The new list is
- * built in place of the old one, never longer than figures->vm_count. */
+ * built in the spare array and the two swap, so nothing is allocated per tick
+ * once they are large enough. */
 int prom_update(struct prom_state *state, const struct tick_figures *figures)
 {
-	struct prom_vm *next = calloc(figures->vm_count ? figures->vm_count : 1, sizeof(*next));
-	size_t old = 0, filled = 0;
+	struct prom_vm *next, *spare = state->vms;
+	size_t old = 0, filled = 0, spare_cap = state->cap;
 	int err = 0;
 
-	if (!next)
+	if (array_reserve((void **)&state->next, &state->next_cap, figures->vm_count, sizeof(*state->next)))
 		return -ENOMEM;
+	next = state->next;
+	if (figures->vm_count > 0)
+		memset(next, 0, figures->vm_count * sizeof(*next));
 	for (size_t i = 0; i < figures->vm_count && err == 0; i++) {
 		const struct vm_figures *f = &figures->vms[i];
 		while (old < state->count && state->vms[old].pid < f->vm->pid)
@@ -89,9 +93,11 @@ int prom_update(struct prom_state *state, const struct tick_figures *figures)
 	}
 	while (old < state->count)
 		prom_vm_clear(&state->vms[old++]);
-	free(state->vms);
 	state->vms = next;
-	state->count = state->cap = filled;
+	state->cap = state->next_cap;
+	state->count = filled;
+	state->next = spare;
+	state->next_cap = spare_cap;
 	return err;
 }
 
@@ -243,6 +249,7 @@ void prom_free(struct prom_state *state)
 	for (size_t i = 0; i < state->count; i++)
 		prom_vm_clear(&state->vms[i]);
 	free(state->vms);
+	free(state->next);
 	buf_free(&state->text);
 	memset(state, 0, sizeof(*state));
 }
