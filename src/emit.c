@@ -5,15 +5,8 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-
-/* What every record of one tick shares. */
-struct tick_context {
-	const struct emit_options *options;
-	const struct tick_figures *figures;
-	char timestamp[25];
-	char interval[32];
-};
 
 void emit_format_timestamp(const struct timespec *real, char out[25])
 {
@@ -30,17 +23,6 @@ void emit_format_timestamp(const struct timespec *real, char out[25])
 	out[22] = (char)('0' + millis % 10);
 	out[23] = 'Z';
 	out[24] = '\0';
-}
-
-/* Adds an item under a key that is a string literal: cJSON keeps the pointer
- * instead of a copy (the "CS" calls).  The object owns the item from here;
- * on failure the item is freed. */
-static bool add_item(cJSON *object, const char *literal_key, cJSON *item)
-{
-	if (item && cJSON_AddItemToObjectCS(object, literal_key, item))
-		return true;
-	cJSON_Delete(item);
-	return false;
 }
 
 static char *format_uint(uint64_t value, char *end)
@@ -82,216 +64,400 @@ void emit_format_pct(double value, char out[40])
 	memcpy(out, p, (size_t)(digits + sizeof(digits) - p));
 }
 
-/* Percentages always print with two decimals: "0.00", never "0", or
- * Elasticsearch maps the field as an integer on first sight. */
-static bool add_pct(cJSON *object, const char *key, double value)
-{
-	char text[40];
+/* Why the record trees are kept: building, printing and freeing a fresh cJSON
+ * tree for every record cost about 5 us a record, 2.5 ms a tick at 500 VMs
+ * (a sixth of the agent's CPU), most of it in some 70 allocations and frees
+ * per record.  A tree is built once per record shape (which optional keys it
+ * has); its value items reference text the emitter owns (cJSON_IsReference:
+ * cJSON neither copies nor frees it), so writing a record is formatting its
+ * numbers into that text and printing the tree. */
 
-	emit_format_pct(value, text);
-	return add_item(object, key, cJSON_CreateRaw(text));
+#define NUMBER_TEXT 40 /* "%.2f" of at most 1e9, or a 64-bit integer */
+#define STRINGIFY(x) #x
+#define DIGITS(x) STRINGIFY(x)
+
+enum host_field {
+	H_CPU_COUNT, H_VM_COUNT, H_VCPU_COUNT, H_USER, H_NICE, H_SYSTEM, H_IDLE,
+	H_IOWAIT, H_IRQ, H_SOFTIRQ, H_STEAL, H_GUEST, H_GUEST_NICE, HOST_FIELDS
+};
+static const char *const host_keys[HOST_FIELDS] = {
+	"cpu_count", "vm_count", "vcpu_count", "cpu_user_pct", "cpu_nice_pct", "cpu_system_pct",
+	"cpu_idle_pct", "cpu_iowait_pct", "cpu_irq_pct", "cpu_softirq_pct", "cpu_steal_pct",
+	"cpu_guest_pct", "cpu_guest_nice_pct"
+};
+
+enum vm_field {
+	VM_PID, VM_VCPU_COUNT, VM_STEAL_AVG, VM_STEAL_MAX, VM_RUN_AVG, VM_OTHER_COUNT,
+	VM_OTHER_WAIT, VM_GUEST, VM_USER, VM_SYSTEM, VM_FIELDS
+};
+/* The numbers of a vm record after its identity, in the schema's order. */
+static const struct {
+	const char *key;
+	enum vm_field field;
+	bool vcpus_only; /* left out when no vCPU was identified */
+} vm_numbers[] = {
+	{ "vcpu_count", VM_VCPU_COUNT, false },
+	{ "vcpu_steal_pct_avg", VM_STEAL_AVG, true },
+	{ "vcpu_steal_pct_max", VM_STEAL_MAX, true },
+	{ "vcpu_run_pct_avg", VM_RUN_AVG, true },
+	{ "other_thread_count", VM_OTHER_COUNT, false },
+	{ "other_threads_wait_pct", VM_OTHER_WAIT, false },
+	{ "process_guest_pct", VM_GUEST, false },
+	{ "process_user_pct", VM_USER, false },
+	{ "process_system_pct", VM_SYSTEM, false },
+};
+
+enum vcpu_field { V_ID, V_TID, V_STEAL, V_RUN, VCPU_FIELDS };
+static const char *const vcpu_array_keys[VCPU_FIELDS] = { "id", "tid", "steal_pct", "run_pct" };
+static const char *const vcpu_record_keys[VCPU_FIELDS] = { "vcpu_id", "thread_id", "steal_pct", "run_pct" };
+
+/* An object of the vcpu array and the text its values point at.  Slots are
+ * allocated one by one so that the text never moves. */
+struct vcpu_slot {
+	cJSON *object;
+	char text[VCPU_FIELDS][NUMBER_TEXT];
+};
+
+/* A record tree of one shape, with the string items that change per VM. */
+struct record_tree {
+	cJSON *root; /* NULL until a record of this shape is first written */
+	cJSON *name, *uuid, *accel, *source;
+};
+
+struct emitter {
+	struct emit_options options;
+	char timestamp[25], interval[32];
+	char host_text[HOST_FIELDS][NUMBER_TEXT];
+	char vm_text[VM_FIELDS][NUMBER_TEXT];
+	char vcpu_text[VCPU_FIELDS][NUMBER_TEXT]; /* of a vcpu record */
+	cJSON *host;
+	struct record_tree vm[2][2]; /* [has a UUID][has vCPUs] */
+	struct record_tree vcpu[2];  /* vcpu records, [has a UUID] */
+	/* Appended to a vm tree only while that tree prints; it holds the first
+	 * slots_in_array slots' objects, the other slots own theirs. */
+	cJSON *vcpu_array;
+	struct vcpu_slot **slots;
+	size_t slots_in_array, slot_count, slot_cap;
+};
+
+/* A value printed from the text it points at: cJSON_Raw for numbers
+ * formatted here, cJSON_String for strings (escaped when printed). */
+static cJSON *add_reference(cJSON *object, const char *literal_key, int type, const char *text)
+{
+	cJSON *item = cJSON_CreateStringReference(text);
+
+	if (!item)
+		return NULL;
+	item->type = type | cJSON_IsReference;
+	if (cJSON_AddItemToObjectCS(object, literal_key, item))
+		return item;
+	cJSON_Delete(item);
+	return NULL;
 }
 
-/* Integers as text too: cJSON prints numbers through "%1.15g" and a sscanf. */
-static bool add_int(cJSON *object, const char *key, long long value)
+static bool add_raw(cJSON *object, const char *literal_key, const char *text)
+{
+	return add_reference(object, literal_key, cJSON_Raw, text) != NULL;
+}
+
+/* A string item whose text is pointed at each VM's before printing. */
+static cJSON *add_string_slot(cJSON *object, const char *literal_key)
+{
+	return add_reference(object, literal_key, cJSON_String, "");
+}
+
+static cJSON *record_root(struct emitter *e, const char *kind)
+{
+	cJSON *root = cJSON_CreateObject();
+
+	if (root && add_reference(root, "@timestamp", cJSON_String, e->timestamp) &&
+	    add_reference(root, "record", cJSON_String, kind) &&
+	    add_raw(root, "schema", DIGITS(SCHEMA_VERSION)) &&
+	    add_reference(root, "host_name", cJSON_String, e->options.host_name) &&
+	    add_raw(root, "interval_s", e->interval))
+		return root;
+	cJSON_Delete(root);
+	return NULL;
+}
+
+/* vm_name, vm_uuid when the command line had one, process_pid: the VM's
+ * identity on both vm and vcpu records. */
+static bool add_identity(struct emitter *e, struct record_tree *t, bool has_uuid)
+{
+	t->name = add_string_slot(t->root, "vm_name");
+	if (!t->name || (has_uuid && !(t->uuid = add_string_slot(t->root, "vm_uuid"))))
+		return false;
+	return add_raw(t->root, "process_pid", e->vm_text[VM_PID]);
+}
+
+static int tree_failed(struct record_tree *t)
+{
+	cJSON_Delete(t->root);
+	*t = (struct record_tree){ 0 };
+	return -ENOMEM;
+}
+
+static int build_vm_tree(struct emitter *e, struct record_tree *t, bool has_uuid, bool has_vcpus)
+{
+	t->root = record_root(e, "vm");
+	if (!t->root || !add_identity(e, t, has_uuid))
+		return tree_failed(t);
+	if (has_vcpus && (!(t->accel = add_string_slot(t->root, "accel")) ||
+			  !(t->source = add_string_slot(t->root, "vcpu_source"))))
+		return tree_failed(t);
+	for (size_t i = 0; i < sizeof(vm_numbers) / sizeof(vm_numbers[0]); i++)
+		if ((has_vcpus || !vm_numbers[i].vcpus_only) &&
+		    !add_raw(t->root, vm_numbers[i].key, e->vm_text[vm_numbers[i].field]))
+			return tree_failed(t);
+	return 0;
+}
+
+static int build_vcpu_tree(struct emitter *e, struct record_tree *t, bool has_uuid)
+{
+	t->root = record_root(e, "vcpu");
+	if (!t->root || !add_identity(e, t, has_uuid))
+		return tree_failed(t);
+	for (int i = 0; i < VCPU_FIELDS; i++)
+		if (!add_raw(t->root, vcpu_record_keys[i], e->vcpu_text[i]))
+			return tree_failed(t);
+	return 0;
+}
+
+static int build_host_tree(struct emitter *e)
+{
+	e->host = record_root(e, "host");
+	for (int i = 0; e->host && i < HOST_FIELDS; i++)
+		if (!add_raw(e->host, host_keys[i], e->host_text[i])) {
+			cJSON_Delete(e->host);
+			e->host = NULL;
+		}
+	return e->host ? 0 : -ENOMEM;
+}
+
+static void format_int(long long value, char out[NUMBER_TEXT])
 {
 	char digits[24];
-	char *text = format_uint((uint64_t)(value < 0 ? -value : value), digits + sizeof(digits));
+	uint64_t magnitude = value < 0 ? (uint64_t)0 - (uint64_t)value : (uint64_t)value;
+	char *text = format_uint(magnitude, digits + sizeof(digits));
 
 	if (value < 0)
 		*--text = '-';
-	return add_item(object, key, cJSON_CreateRaw(text));
+	memcpy(out, text, (size_t)(digits + sizeof(digits) - text));
 }
 
-static bool add_string(cJSON *object, const char *key, const char *value)
+static void fill_vcpu_text(char text[VCPU_FIELDS][NUMBER_TEXT], const struct vcpu_figures *v)
 {
-	return add_item(object, key, cJSON_CreateString(value));
+	format_int(v->id, text[V_ID]);
+	format_int(v->tid, text[V_TID]);
+	emit_format_pct(v->steal_pct, text[V_STEAL]);
+	emit_format_pct(v->run_pct, text[V_RUN]);
 }
 
-static cJSON *record_new(const struct tick_context *tick, const char *kind)
+static void fill_vm_text(struct emitter *e, const struct vm_figures *vm)
 {
-	cJSON *object = cJSON_CreateObject();
+	format_int(vm->vm->pid, e->vm_text[VM_PID]);
+	format_int((long long)vm->vcpu_count, e->vm_text[VM_VCPU_COUNT]);
+	emit_format_pct(vm->steal_avg, e->vm_text[VM_STEAL_AVG]);
+	emit_format_pct(vm->steal_max, e->vm_text[VM_STEAL_MAX]);
+	emit_format_pct(vm->run_avg, e->vm_text[VM_RUN_AVG]);
+	format_int((long long)vm->other_count, e->vm_text[VM_OTHER_COUNT]);
+	emit_format_pct(vm->other_wait_pct, e->vm_text[VM_OTHER_WAIT]);
+	emit_format_pct(vm->guest_pct, e->vm_text[VM_GUEST]);
+	emit_format_pct(vm->user_pct, e->vm_text[VM_USER]);
+	emit_format_pct(vm->system_pct, e->vm_text[VM_SYSTEM]);
+}
 
-	if (!object)
+static void fill_host_text(struct emitter *e, const struct tick_figures *f)
+{
+	const struct host_figures *h = &f->host;
+	const double pcts[] = { h->user, h->nice, h->system, h->idle, h->iowait,
+				h->irq, h->softirq, h->steal, h->guest, h->guest_nice };
+
+	format_int(h->cpu_count, e->host_text[H_CPU_COUNT]);
+	format_int((long long)f->vm_count, e->host_text[H_VM_COUNT]);
+	format_int((long long)f->vcpu_total, e->host_text[H_VCPU_COUNT]);
+	for (int i = 0; i < HOST_FIELDS - H_USER; i++)
+		emit_format_pct(pcts[i], e->host_text[H_USER + i]);
+}
+
+/* The tree for vm's shape, its string items pointed at vm's strings. */
+static struct record_tree *vm_tree(struct emitter *e, const struct vm_figures *vm)
+{
+	bool has_uuid = vm->vm->has_uuid, has_vcpus = vm->vcpu_count > 0;
+	struct record_tree *t = &e->vm[has_uuid][has_vcpus];
+
+	if (!t->root && build_vm_tree(e, t, has_uuid, has_vcpus))
 		return NULL;
-	if (!add_string(object, "@timestamp", tick->timestamp) || !add_string(object, "record", kind) ||
-	    !add_int(object, "schema", SCHEMA_VERSION) ||
-	    !add_string(object, "host_name", tick->options->host_name) ||
-	    !add_item(object, "interval_s", cJSON_CreateRaw(tick->interval))) {
-		cJSON_Delete(object);
-		return NULL;
+	t->name->valuestring = (char *)vm->name;
+	if (has_uuid)
+		t->uuid->valuestring = (char *)vm->vm->uuid;
+	if (has_vcpus) {
+		t->accel->valuestring = (char *)(vm->tcg ? "tcg" : "kvm");
+		t->source->valuestring = (char *)(vm->vm->vcpus_by_guest_time ? "guest_time" : "comm");
 	}
-	return object;
+	return t;
 }
 
-/* Prints object as one line at the end of out and frees it; *line_len gets
- * the line's length with its '\n'.  cJSON prints straight into out's spare
- * room (grown until the line fits), so a line costs no allocation of its own. */
-static int append_line(cJSON *object, struct buf *out, size_t *line_len)
+static int add_slot(struct emitter *e)
 {
-	size_t room = 1024;
-	int err = 0;
+	struct vcpu_slot *slot = calloc(1, sizeof(*slot));
+
+	if (!slot || array_reserve((void **)&e->slots, &e->slot_cap, e->slot_count + 1, sizeof(*e->slots)))
+		goto fail;
+	slot->object = cJSON_CreateObject();
+	for (int i = 0; slot->object && i < VCPU_FIELDS; i++)
+		if (!add_raw(slot->object, vcpu_array_keys[i], slot->text[i]))
+			goto fail;
+	if (!slot->object)
+		goto fail;
+	e->slots[e->slot_count++] = slot;
+	return 0;
+fail:
+	if (slot)
+		cJSON_Delete(slot->object);
+	free(slot);
+	return -ENOMEM;
+}
+
+/* Makes the vcpu array hold vm's vCPUs, with their figures. */
+static int fill_vcpu_array(struct emitter *e, const struct tick_figures *f, const struct vm_figures *vm)
+{
+	while (e->slots_in_array > vm->vcpu_count)
+		cJSON_DetachItemViaPointer(e->vcpu_array, e->slots[--e->slots_in_array]->object);
+	while (e->slots_in_array < vm->vcpu_count) {
+		if (e->slots_in_array == e->slot_count && add_slot(e))
+			return -ENOMEM;
+		cJSON_AddItemToArray(e->vcpu_array, e->slots[e->slots_in_array++]->object);
+	}
+	for (size_t k = 0; k < vm->vcpu_count; k++)
+		fill_vcpu_text(e->slots[k]->text, &f->vcpus[vm->vcpu_first + k]);
+	return 0;
+}
+
+/* Prints root as one line at the end of out; *line_len gets the line's
+ * length with its '\n'.  cJSON prints straight into out's spare room (grown
+ * until the line fits), so a line costs no allocation of its own. */
+static int append_line(cJSON *root, struct buf *out, size_t *line_len)
+{
+	size_t room = 1024, len;
 
 	for (;;) {
-		if (buf_reserve(out, room)) {
-			err = -ENOMEM;
-			break;
-		}
+		if (buf_reserve(out, room))
+			return -ENOMEM;
 		/* cJSON asks for 5 bytes more than it writes; the '\n' takes one */
-		if (cJSON_PrintPreallocated(object, out->data + out->len, (int)(out->cap - out->len - 1), 0))
+		if (cJSON_PrintPreallocated(root, out->data + out->len, (int)(out->cap - out->len - 1), 0))
 			break;
-		if (room > (1U << 30)) {
-			err = -ENOMEM;
-			break;
-		}
+		if (room > (1U << 30))
+			return -ENOMEM;
 		room = (out->cap - out->len) * 2;
 	}
-	if (err == 0) {
-		size_t len = strlen(out->data + out->len);
-		out->data[out->len + len] = '\n';
-		out->len += len + 1;
-		if (line_len)
-			*line_len = len + 1;
-	}
-	cJSON_Delete(object);
-	return err;
+	len = strlen(out->data + out->len);
+	out->data[out->len + len] = '\n';
+	out->len += len + 1;
+	if (line_len)
+		*line_len = len + 1;
+	return 0;
 }
 
-static int emit_host(const struct tick_context *tick, struct buf *out)
+static int emit_host(struct emitter *e, const struct tick_figures *f, struct buf *out)
 {
-	const struct tick_figures *f = tick->figures;
-	const struct host_figures *h = &f->host;
-	cJSON *r = record_new(tick, "host");
-
-	if (!r)
+	if (!e->host && build_host_tree(e))
 		return -ENOMEM;
-	if (!add_int(r, "cpu_count", h->cpu_count) || !add_int(r, "vm_count", (long long)f->vm_count) ||
-	    !add_int(r, "vcpu_count", (long long)f->vcpu_total) ||
-	    !add_pct(r, "cpu_user_pct", h->user) || !add_pct(r, "cpu_nice_pct", h->nice) ||
-	    !add_pct(r, "cpu_system_pct", h->system) || !add_pct(r, "cpu_idle_pct", h->idle) ||
-	    !add_pct(r, "cpu_iowait_pct", h->iowait) || !add_pct(r, "cpu_irq_pct", h->irq) ||
-	    !add_pct(r, "cpu_softirq_pct", h->softirq) || !add_pct(r, "cpu_steal_pct", h->steal) ||
-	    !add_pct(r, "cpu_guest_pct", h->guest) || !add_pct(r, "cpu_guest_nice_pct", h->guest_nice)) {
-		cJSON_Delete(r);
+	fill_host_text(e, f);
+	return append_line(e->host, out, NULL);
+}
+
+static int emit_vcpu_records(struct emitter *e, const struct tick_figures *f, const struct vm_figures *vm,
+			     struct buf *out)
+{
+	struct record_tree *t = &e->vcpu[vm->vm->has_uuid];
+
+	if (!t->root && build_vcpu_tree(e, t, vm->vm->has_uuid))
 		return -ENOMEM;
-	}
-	return append_line(r, out, NULL);
-}
-
-/* vm_name, and vm_uuid when the command line had one: the VM's identity on
- * both vm and vcpu records. */
-static bool add_vm_identity(cJSON *r, const struct vm_figures *vm)
-{
-	if (!add_string(r, "vm_name", vm->name))
-		return false;
-	if (vm->vm->has_uuid && !add_string(r, "vm_uuid", vm->vm->uuid))
-		return false;
-	return add_int(r, "process_pid", vm->vm->pid);
-}
-
-static bool add_vm_figures(cJSON *r, const struct vm_figures *vm)
-{
-	if (vm->vcpu_count > 0) {
-		if (!add_string(r, "accel", vm->tcg ? "tcg" : "kvm") ||
-		    !add_string(r, "vcpu_source", vm->vm->vcpus_by_guest_time ? "guest_time" : "comm"))
-			return false;
-	}
-	if (!add_int(r, "vcpu_count", (long long)vm->vcpu_count))
-		return false;
-	if (vm->vcpu_count > 0 &&
-	    (!add_pct(r, "vcpu_steal_pct_avg", vm->steal_avg) || !add_pct(r, "vcpu_steal_pct_max", vm->steal_max) ||
-	     !add_pct(r, "vcpu_run_pct_avg", vm->run_avg)))
-		return false;
-	return add_int(r, "other_thread_count", (long long)vm->other_count) &&
-	       add_pct(r, "other_threads_wait_pct", vm->other_wait_pct) &&
-	       add_pct(r, "process_guest_pct", vm->guest_pct) &&
-	       add_pct(r, "process_user_pct", vm->user_pct) &&
-	       add_pct(r, "process_system_pct", vm->system_pct);
-}
-
-static bool add_vcpu_array(cJSON *r, const struct tick_figures *f, const struct vm_figures *vm)
-{
-	cJSON *array = cJSON_CreateArray();
-
-	if (!add_item(r, "vcpu", array))
-		return false;
+	t->name->valuestring = (char *)vm->name;
+	if (vm->vm->has_uuid)
+		t->uuid->valuestring = (char *)vm->vm->uuid;
 	for (size_t k = 0; k < vm->vcpu_count; k++) {
-		const struct vcpu_figures *v = &f->vcpus[vm->vcpu_first + k];
-		cJSON *item = cJSON_CreateObject();
-		if (!item)
-			return false;
-		cJSON_AddItemToArray(array, item); /* the array owns it from here */
-		if (!add_int(item, "id", v->id) || !add_int(item, "tid", v->tid) ||
-		    !add_pct(item, "steal_pct", v->steal_pct) || !add_pct(item, "run_pct", v->run_pct))
-			return false;
-	}
-	return true;
-}
-
-static int emit_vcpu_records(const struct tick_context *tick, const struct vm_figures *vm, struct buf *out)
-{
-	const struct tick_figures *f = tick->figures;
-
-	for (size_t k = 0; k < vm->vcpu_count; k++) {
-		const struct vcpu_figures *v = &f->vcpus[vm->vcpu_first + k];
-		cJSON *r = record_new(tick, "vcpu");
-		if (!r)
-			return -ENOMEM;
-		if (!add_vm_identity(r, vm) || !add_int(r, "vcpu_id", v->id) ||
-		    !add_int(r, "thread_id", v->tid) || !add_pct(r, "steal_pct", v->steal_pct) ||
-		    !add_pct(r, "run_pct", v->run_pct)) {
-			cJSON_Delete(r);
-			return -ENOMEM;
-		}
-		if (append_line(r, out, NULL))
+		fill_vcpu_text(e->vcpu_text, &f->vcpus[vm->vcpu_first + k]);
+		if (append_line(t->root, out, NULL))
 			return -ENOMEM;
 	}
 	return 0;
 }
 
-static cJSON *vm_record(const struct tick_context *tick, const struct vm_figures *vm, bool with_array)
-{
-	cJSON *r = record_new(tick, "vm");
-
-	if (r && add_vm_identity(r, vm) && add_vm_figures(r, vm) &&
-	    (!with_array || vm->vcpu_count == 0 || add_vcpu_array(r, tick->figures, vm)))
-		return r;
-	cJSON_Delete(r);
-	return NULL;
-}
-
 /* A VM line over the limit (rsyslog cuts lines at 8096 bytes by default) is
  * written again without its vcpu array, followed by one vcpu record per vCPU. */
-static int emit_vm(const struct tick_context *tick, const struct vm_figures *vm, struct buf *out)
+static int emit_vm(struct emitter *e, const struct tick_figures *f, const struct vm_figures *vm, struct buf *out)
 {
+	struct record_tree *t = vm_tree(e, vm);
+	bool split = e->options.vcpu_records && vm->vcpu_count > 0;
 	size_t mark = out->len, line_len = 0;
-	bool split = tick->options->vcpu_records && vm->vcpu_count > 0;
-	cJSON *r = vm_record(tick, vm, !split);
+	int err;
 
-	if (!r || append_line(r, out, &line_len))
+	if (!t)
 		return -ENOMEM;
-	if (!split && vm->vcpu_count > 0 && line_len > tick->options->max_line_bytes) {
+	fill_vm_text(e, vm);
+	if (!split && vm->vcpu_count > 0) {
+		if (fill_vcpu_array(e, f, vm))
+			return -ENOMEM;
+		cJSON_AddItemToObjectCS(t->root, "vcpu", e->vcpu_array);
+		err = append_line(t->root, out, &line_len);
+		cJSON_DetachItemViaPointer(t->root, e->vcpu_array);
+		if (err || line_len <= e->options.max_line_bytes)
+			return err;
 		out->len = mark;
 		split = true;
-		r = vm_record(tick, vm, false);
-		if (!r || append_line(r, out, &line_len))
-			return -ENOMEM;
 	}
-	return split ? emit_vcpu_records(tick, vm, out) : 0;
+	err = append_line(t->root, out, NULL);
+	return err || !split ? err : emit_vcpu_records(e, f, vm, out);
 }
 
-int emit_tick(const struct tick_figures *figures, const struct emit_options *options, struct buf *out)
+struct emitter *emitter_new(const struct emit_options *options)
 {
-	struct tick_context tick = { .options = options, .figures = figures };
+	struct emitter *e = calloc(1, sizeof(*e));
+
+	if (!e)
+		return NULL;
+	e->options = *options;
+	e->vcpu_array = cJSON_CreateArray();
+	if (!e->vcpu_array) {
+		free(e);
+		return NULL;
+	}
+	return e;
+}
+
+void emitter_free(struct emitter *e)
+{
+	if (!e)
+		return;
+	cJSON_Delete(e->host);
+	for (int u = 0; u < 2; u++) {
+		cJSON_Delete(e->vm[u][0].root);
+		cJSON_Delete(e->vm[u][1].root);
+		cJSON_Delete(e->vcpu[u].root);
+	}
+	cJSON_Delete(e->vcpu_array); /* with the objects of the slots in it */
+	for (size_t i = 0; i < e->slot_count; i++) {
+		if (i >= e->slots_in_array)
+			cJSON_Delete(e->slots[i]->object);
+		free(e->slots[i]);
+	}
+	free(e->slots);
+	free(e);
+}
+
+int emit_tick(struct emitter *e, const struct tick_figures *figures, struct buf *out)
+{
 	size_t mark = out->len;
 	int err = 0;
 
-	emit_format_timestamp(&figures->real, tick.timestamp);
-	snprintf(tick.interval, sizeof(tick.interval), "%.3f", figures->interval_s);
+	emit_format_timestamp(&figures->real, e->timestamp);
+	snprintf(e->interval, sizeof(e->interval), "%.3f", figures->interval_s);
 	if (figures->host.valid)
-		err = emit_host(&tick, out);
+		err = emit_host(e, figures, out);
 	for (size_t i = 0; err == 0 && i < figures->vm_count; i++)
-		err = emit_vm(&tick, &figures->vms[i], out);
+		err = emit_vm(e, figures, &figures->vms[i], out);
 	if (err)
 		out->len = mark;
 	return err;

@@ -56,7 +56,7 @@ struct agent {
 	int prev;
 	struct tick_figures figures;
 	struct buf lines;
-	struct emit_options emit;
+	struct emitter *emitter;
 	struct prom_state prom;
 	char host_name[TEXT_UTF8_MAX(HOST_NAME_BYTES)];
 	long clk_tck;
@@ -271,9 +271,6 @@ static void set_host_name(struct agent *a)
 		name = raw;
 	}
 	text_to_utf8(name, strlen(name), a->host_name);
-	a->emit = (struct emit_options){ .host_name = a->host_name,
-					 .max_line_bytes = a->options.max_line_bytes,
-					 .vcpu_records = a->options.vcpu_records };
 }
 
 /* Samples into the free slot; returns 0 or -errno (root unreadable). */
@@ -361,7 +358,7 @@ static int run_tick(struct agent *a)
 		return err == -ENOMEM ? err : 0;
 	a->lines.len = 0;
 	err = a->options.text_format ? table_tick(&a->figures, &a->lines)
-				     : emit_tick(&a->figures, &a->emit, &a->lines);
+				     : emit_tick(a->emitter, &a->figures, &a->lines);
 	if (err)
 		return err;
 	err = write_tick(a);
@@ -401,6 +398,9 @@ static int run_loop(struct agent *a)
 
 static int open_everything(struct agent *a)
 {
+	struct emit_options emit = { .host_name = a->host_name,
+				     .max_line_bytes = a->options.max_line_bytes,
+				     .vcpu_records = a->options.vcpu_records };
 	int err;
 
 	a->root_fd = procfs_open_dir(AT_FDCWD, a->options.proc_root);
@@ -413,8 +413,9 @@ static int open_everything(struct agent *a)
 		diag("cannot open the output %s: %s", a->options.output_path, strerror(-err));
 		return EX_CANTCREAT;
 	}
+	a->emitter = emitter_new(&emit);
 	a->sampler = sampler_new(a->root_fd);
-	if (!a->sampler)
+	if (!a->sampler || !a->emitter)
 		return EX_OSERR;
 	return -1;
 }
@@ -444,6 +445,7 @@ int main(int argc, char **argv)
 	service_notify("STOPPING=1");
 cleanup:
 	sampler_free(agent.sampler);
+	emitter_free(agent.emitter);
 	snapshot_free(&agent.snaps[0]);
 	snapshot_free(&agent.snaps[1]);
 	tick_figures_free(&agent.figures);

@@ -48,6 +48,7 @@ int main(int argc, char **argv)
 	struct tick_figures figures = { 0 };
 	struct buf lines = { 0 };
 	struct emit_options options = { .host_name = "hv-test", .max_line_bytes = DEFAULT_MAX_LINE_BYTES };
+	struct emitter *emitter = NULL;
 	int status = 1;
 
 	struct prom_state prom = { .clk_tck = GOLDEN_CLK_TCK };
@@ -58,15 +59,17 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	options.vcpu_records = argc == 4 && strcmp(argv[3], "--vcpu-records") == 0;
-	if (take(argv[1], 0, &t0) == 0 && take(argv[2], GOLDEN_INTERVAL_S, &t1) == 0 &&
+	emitter = emitter_new(&options);
+	if (emitter && take(argv[1], 0, &t0) == 0 && take(argv[2], GOLDEN_INTERVAL_S, &t1) == 0 &&
 	    rate_compute(&t0, &t1, GOLDEN_CLK_TCK, &figures) == 0 &&
 	    (argc == 4 && strcmp(argv[3], "--text") == 0 ? table_tick(&figures, &lines)
-						       : emit_tick(&figures, &options, &lines)) == 0 &&
+						       : emit_tick(emitter, &figures, &lines)) == 0 &&
 	    fwrite(lines.data, 1, lines.len, stdout) == lines.len)
 		status = 0;
 	if (status == 0 && prom_path && (prom_update(&prom, &figures) || prom_write(&prom, prom_path)))
 		status = 1;
 	prom_free(&prom);
+	emitter_free(emitter);
 	snapshot_free(&t0);
 	snapshot_free(&t1);
 	tick_figures_free(&figures);

@@ -1,5 +1,7 @@
 /* Unit tests of the record formatting: percentages as printf's "%.2f" would
- * write them (ties included), timestamps. */
+ * write them (ties included), timestamps, and records written from the
+ * emitter's kept trees whatever the order of VM shapes. */
+#include <cjson/cJSON.h>
 #include <stdint.h>
 #include <math.h>
 #include <stdlib.h>
@@ -67,11 +69,135 @@ static void timestamp_is_utc_with_milliseconds(void)
 	CHECK_STR(out, "2026-06-01T12:00:10.005Z");
 }
 
+/* VMs of every shape, in an order that changes shape at each VM: UUID or
+ * not, vCPUs or none, TCG, vCPUs by guest time, an array that shrinks and
+ * grows, one VM too wide for the line limit (written as vcpu records). */
+enum { SHAPE_VMS = 8, SHAPE_VCPUS = 120 };
+static const struct {
+	const char *name;
+	bool has_uuid, tcg, by_guest_time;
+	size_t vcpus;
+} shapes[SHAPE_VMS] = {
+	{ "web \"1\"", true, false, false, 4 }, { "db", false, false, false, 2 },
+	{ "no vcpu", true, false, false, 0 },     { "tcg", false, true, false, 3 },
+	{ "wide", true, false, false, 100 },      { "one", true, false, true, 1 },
+	{ "none again", false, false, false, 0 }, { "last", false, false, false, 4 },
+};
+
+struct shape_tick {
+	struct vm_sample samples[SHAPE_VMS];
+	struct vm_figures vms[SHAPE_VMS];
+	struct vcpu_figures vcpus[SHAPE_VCPUS];
+	struct tick_figures figures;
+};
+
+static void shape_tick_init(struct shape_tick *t)
+{
+	size_t next_vcpu = 0;
+
+	memset(t, 0, sizeof(*t));
+	t->figures = (struct tick_figures){ .interval_s = 10.0, .real = { .tv_sec = 1780315210 },
+					    .vms = t->vms, .vm_count = SHAPE_VMS, .vcpus = t->vcpus };
+	for (int i = 0; i < SHAPE_VMS; i++) {
+		struct vm_sample *s = &t->samples[i];
+		struct vm_figures *vm = &t->vms[i];
+		s->pid = 1000 + i;
+		s->has_uuid = shapes[i].has_uuid;
+		s->vcpus_by_guest_time = shapes[i].by_guest_time;
+		snprintf(s->uuid, sizeof(s->uuid), "00000000-0000-4000-8000-%012d", i);
+		*vm = (struct vm_figures){ .vm = s, .name = shapes[i].name, .tcg = shapes[i].tcg,
+					   .vcpu_count = shapes[i].vcpus, .steal_avg = i + 0.25,
+					   .steal_max = i + 0.5, .run_avg = 10.0 * i, .other_count = (size_t)i,
+					   .other_wait_pct = 0.125 * i, .guest_pct = 7.0, .user_pct = 0.5,
+					   .system_pct = 1.0 / 3, .vcpu_first = next_vcpu };
+		for (size_t k = 0; k < shapes[i].vcpus; k++)
+			t->vcpus[next_vcpu++] = (struct vcpu_figures){ .id = (int)k, .tid = s->pid * 1000 + (int)k,
+								       .steal_pct = (double)k / 7,
+								       .run_pct = 100.0 - (double)k };
+	}
+}
+
+/* The lines of one VM written alone by an emitter of its own. */
+static int emit_alone(const struct shape_tick *t, int i, const struct emit_options *options, struct buf *out)
+{
+	struct tick_figures one = t->figures;
+	struct emitter *fresh = emitter_new(options);
+	int err;
+
+	one.vms = (struct vm_figures *)&t->vms[i];
+	one.vm_count = 1;
+	err = fresh ? emit_tick(fresh, &one, out) : -1;
+	emitter_free(fresh);
+	return err;
+}
+
+/* Every record's vcpu array (or vcpu records) matches its own VM. */
+static void check_vcpus_belong(const char *lines, size_t len)
+{
+	for (const char *p = lines, *end = lines + len; p < end;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		cJSON *r = cJSON_ParseWithLength(p, (size_t)(nl - p));
+		const cJSON *pid = cJSON_GetObjectItemCaseSensitive(r, "process_pid");
+		const cJSON *count = cJSON_GetObjectItemCaseSensitive(r, "vcpu_count");
+		const cJSON *array = cJSON_GetObjectItemCaseSensitive(r, "vcpu"), *v;
+
+		CHECK(r && cJSON_IsNumber(pid));
+		if (array)
+			CHECK(cJSON_GetArraySize(array) == count->valueint);
+		cJSON_ArrayForEach(v, array)
+			CHECK(cJSON_GetObjectItemCaseSensitive(v, "tid")->valueint / 1000 == pid->valueint);
+		v = cJSON_GetObjectItemCaseSensitive(r, "thread_id");
+		if (v)
+			CHECK(v->valueint / 1000 == pid->valueint);
+		cJSON_Delete(r);
+		p = nl + 1;
+	}
+}
+
+static void kept_trees_write_what_fresh_ones_write(void)
+{
+	static struct shape_tick t;
+	struct emit_options options = { .host_name = "hv", .max_line_bytes = 2000 };
+	struct emitter *kept = emitter_new(&options);
+	struct buf together = { 0 }, alone = { 0 }, again = { 0 };
+
+	shape_tick_init(&t);
+	CHECK(kept && emit_tick(kept, &t.figures, &together) == 0);
+	for (int i = 0; i < SHAPE_VMS; i++)
+		CHECK(emit_alone(&t, i, &options, &alone) == 0);
+	CHECK(together.len == alone.len && memcmp(together.data, alone.data, alone.len) == 0);
+	CHECK(kept && emit_tick(kept, &t.figures, &again) == 0);
+	CHECK(again.len == together.len && memcmp(again.data, together.data, together.len) == 0);
+	/* 8 vm lines, the wide one's 100 vcpu records */
+	CHECK(memchr(together.data, '\0', together.len) == NULL);
+	check_vcpus_belong(together.data, together.len);
+	CHECK(strstr(together.data, "\"vm_name\":\"web \\\"1\\\"\"") != NULL);
+	CHECK(strstr(together.data, "\"record\":\"vcpu\",\"schema\":1,\"host_name\":\"hv\",\"interval_s\":10.000,"
+				    "\"vm_name\":\"wide\",\"vm_uuid\":\"00000000-0000-4000-8000-000000000004\","
+				    "\"process_pid\":1004,\"vcpu_id\":99,\"thread_id\":1004099,"
+				    "\"steal_pct\":14.14,\"run_pct\":1.00}") != NULL);
+	CHECK(strstr(together.data, "\"vm_name\":\"no vcpu\",\"vm_uuid\":\"00000000-0000-4000-8000-000000000002\","
+				    "\"process_pid\":1002,\"vcpu_count\":0,\"other_thread_count\":2,") != NULL);
+	CHECK(strstr(together.data, "\"accel\":\"tcg\",\"vcpu_source\":\"comm\",\"vcpu_count\":3,") != NULL);
+	CHECK(strstr(together.data, "\"accel\":\"kvm\",\"vcpu_source\":\"guest_time\",\"vcpu_count\":1,") != NULL);
+	{
+		size_t lines = 0;
+		for (size_t k = 0; k < together.len; k++)
+			lines += together.data[k] == '\n';
+		CHECK(lines == SHAPE_VMS + 100);
+	}
+	emitter_free(kept);
+	buf_free(&together);
+	buf_free(&alone);
+	buf_free(&again);
+}
+
 int main(void)
 {
 	RUN(pct_matches_printf_on_ties_and_edges);
 	RUN(pct_matches_printf_on_random_values);
 	RUN(pct_clamps_what_is_not_a_percentage);
 	RUN(timestamp_is_utc_with_milliseconds);
+	RUN(kept_trees_write_what_fresh_ones_write);
 	return check_report("test_emit");
 }
