@@ -45,17 +45,18 @@ static int read_u64(struct cursor *c, uint64_t *out)
 	return 0;
 }
 
-/* Skips one space-separated token of any content (the kernel separates
- * fields with one space; memchr keeps the long stat line cheap to walk). */
-static int skip_token(struct cursor *c)
+/* Skips count blank-separated tokens of any content; a line that ends
+ * first is an error.  A plain loop: the tokens are short, and one memchr
+ * call per token cost more than the bytes it skipped. */
+static int skip_tokens(struct cursor *c, int count)
 {
-	const char *space;
-
-	skip_blanks(c);
-	if (c->p == c->end || *c->p == '\n')
-		return -EINVAL;
-	space = memchr(c->p, ' ', (size_t)(c->end - c->p));
-	c->p = space ? space : c->end;
+	for (; count > 0; count--) {
+		skip_blanks(c);
+		if (c->p == c->end || *c->p == '\n')
+			return -EINVAL;
+		while (c->p < c->end && *c->p != ' ' && *c->p != '\t' && *c->p != '\n')
+			c->p++;
+	}
 	return 0;
 }
 
@@ -78,20 +79,18 @@ int parse_schedstat(const char *buf, size_t len, struct schedstat *out)
 	return 0;
 }
 
-static const char *find_last(const char *buf, size_t len, char ch)
-{
-	for (size_t i = len; i > 0; i--)
-		if (buf[i - 1] == ch)
-			return buf + i - 1;
-	return NULL;
-}
-
 /* Fields are numbered as in proc(5); the comm (2) may hold spaces and ')',
  * so the fields after it are counted from the last ')'. */
 int parse_pid_stat(const char *buf, size_t len, struct pid_stat *out)
 {
 	const char *open = memchr(buf, '(', len);
-	const char *close = find_last(buf, len, ')');
+	const char *close = memrchr(buf, ')', len);
+	const struct {
+		int field;
+		uint64_t *out;
+	} wanted[] = { { 14, &out->utime }, { 15, &out->stime }, { 20, &out->num_threads },
+		       { 22, &out->starttime }, { 43, &out->guest_time } };
+	int field = 3; /* the state, read below as a character */
 	struct cursor c;
 	size_t comm_len;
 
@@ -109,22 +108,10 @@ int parse_pid_stat(const char *buf, size_t len, struct pid_stat *out)
 	if (c.p == c.end)
 		return -EINVAL;
 	out->state = *c.p;
-	for (int field = 3; field <= 43; field++) {
-		int err;
-		if (field == 14)
-			err = read_u64(&c, &out->utime);
-		else if (field == 15)
-			err = read_u64(&c, &out->stime);
-		else if (field == 20)
-			err = read_u64(&c, &out->num_threads);
-		else if (field == 22)
-			err = read_u64(&c, &out->starttime);
-		else if (field == 43)
-			err = read_u64(&c, &out->guest_time);
-		else
-			err = skip_token(&c);
-		if (err)
+	for (size_t i = 0; i < sizeof(wanted) / sizeof(wanted[0]); i++) {
+		if (skip_tokens(&c, wanted[i].field - field) || read_u64(&c, wanted[i].out))
 			return -EINVAL;
+		field = wanted[i].field + 1;
 	}
 	return 0;
 }
@@ -210,7 +197,7 @@ bool parse_is_qemu_argv0(const char *cmdline, size_t len)
 {
 	const char *nul = memchr(cmdline, '\0', len);
 	size_t arg_len = nul ? (size_t)(nul - cmdline) : len;
-	const char *slash = find_last(cmdline, arg_len, '/');
+	const char *slash = memrchr(cmdline, '/', arg_len);
 	const char *base = slash ? slash + 1 : cmdline;
 
 	return parse_is_qemu_program(base, arg_len - (size_t)(base - cmdline));
