@@ -60,29 +60,32 @@ echo "# $vms processes, $threads threads, $(ls /proc | grep -c '^[0-9]') process
 
 cpu_ns() { awk '{ print $1 }' "/proc/$1/schedstat"; }
 
-# measure NAME COMMAND...: CPU ns per tick of COMMAND's main thread over
+# The four run at once over the same window, each started a fraction of the
+# interval after the previous one so that their ticks never overlap (the
+# reference, the floor and kvmsteal take ~10 ms a tick, pidstat ~0.3 s): they
+# all see the same minutes of this shared machine, where two runs one after
+# the other differed by 10 %.  CPU ns per tick of each one's main thread over
 # $ticks whole intervals, after two intervals of warm-up.
-measure() {
-	local name=$1; shift
-	"$@" >/dev/null 2>"$tmp/$name.err" &
-	local pid=$! c0 c1
-	sleep "$(echo "$interval * 2.5" | bc)"
-	c0=$(cpu_ns "$pid")
-	sleep "$(echo "$interval * $ticks" | bc)"
-	c1=$(cpu_ns "$pid")
-	kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
-	echo $(( (c1 - c0) / ticks ))
-}
-
-kvm_ns=$(measure kvmsteal ./kvmsteal --interval "$interval" --output /dev/null)
-ref_ns=$(measure refread ./build/refread "$interval" 1000000 $vm_pids)
-floor_ns=$(measure floor ./build/refread "$interval" 1000000 --schema-floor $vm_pids)
 pid_list=$(echo $vm_pids | tr ' ' ',')
-pidstat_ns=$(measure pidstat pidstat -t -p "$pid_list" "$interval")
+at() { sleep "$(echo "$interval * $1" | bc)"; }
+./build/refread "$interval" 1000000 $vm_pids >/dev/null 2>"$tmp/refread.err" &
+measured=$!; at 0.1
+./build/refread "$interval" 1000000 --schema-floor $vm_pids >/dev/null 2>"$tmp/floor.err" &
+measured="$measured $!"; at 0.1
+./kvmsteal --interval "$interval" --output /dev/null 2>"$tmp/kvmsteal.err" &
+measured="$measured $!"; at 0.2
+pidstat -t -p "$pid_list" "$interval" >/dev/null 2>"$tmp/pidstat.err" &
+measured="$measured $!"; at 2.5
+read -r -a c0 < <(for pid in $measured; do cpu_ns "$pid"; done | tr '\n' ' ')
+at "$ticks"
+read -r -a c1 < <(for pid in $measured; do cpu_ns "$pid"; done | tr '\n' ' ')
+for pid in $measured; do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
+ref_ns=$(( (c1[0] - c0[0]) / ticks )) floor_ns=$(( (c1[1] - c0[1]) / ticks ))
+kvm_ns=$(( (c1[2] - c0[2]) / ticks )) pidstat_ns=$(( (c1[3] - c0[3]) / ticks ))
 
 per_thread() { echo "scale=2; $1 / 1000 / $threads" | bc; }
 echo
-echo "CPU per tick ($ticks ticks of ${interval}s, $threads threads):"
+echo "CPU per tick ($ticks ticks of ${interval}s, $threads threads, all four measured at once):"
 printf '  %-40s %9.3f ms  %6s us/thread\n' "reference reader (one pread per thread)" "$(echo "scale=3; $ref_ns / 1000000" | bc)" "$(per_thread "$ref_ns")"
 printf '  %-40s %9.3f ms  %6s us/thread\n' "schema floor (+ /proc listed, stat/VM)" "$(echo "scale=3; $floor_ns / 1000000" | bc)" "$(per_thread "$floor_ns")"
 printf '  %-40s %9.3f ms  %6s us/thread\n' "kvmsteal (output to /dev/null)" "$(echo "scale=3; $kvm_ns / 1000000" | bc)" "$(per_thread "$kvm_ns")"
@@ -139,14 +142,17 @@ cat >"$tmp/sizes.c" <<'C'
 #include "snapshot.h"
 int main(void)
 {
-	printf("%zu %zu %zu\n", sizeof(struct thread_entry), sizeof(struct thread_sample), sizeof(struct vcpu_figures));
+	printf("%zu %zu %zu %zu %zu %zu\n", sizeof(struct thread_entry), sizeof(struct thread_sample),
+	       sizeof(struct vcpu_figures), sizeof(struct vm_entry), sizeof(struct vm_sample), sizeof(struct vm_figures));
 	return 0;
 }
 C
-cc -Iinclude -D_GNU_SOURCE -o "$tmp/sizes" "$tmp/sizes.c" && read -r te ts vf < <("$tmp/sizes")
+cc -Iinclude -D_GNU_SOURCE -o "$tmp/sizes" "$tmp/sizes.c" && read -r te ts vf ve vs vmf < <("$tmp/sizes")
 echo
 echo "Memory per tracked thread: its thread_entry ($te bytes) and its sample in each of the two snapshots"
 echo "  (2 x $ts bytes) = $(( te + 2 * ts )) bytes, plus $vf bytes of figures per vCPU thread."
+echo "Memory per VM: its vm_entry ($ve bytes), its sample in each snapshot (2 x $vs), its figures ($vmf)"
+echo "  = $(( ve + 2 * vs + vmf )) bytes, plus its name twice and its record in the tick's output buffer."
 echo "Resident memory: $rss_with KiB tracking $threads threads, $rss_without KiB with none:"
 echo "  $(( (rss_with - rss_without) * 1024 / threads )) bytes per tracked thread, with the per-VM state and the"
 echo "  tick's output buffer ($(( vms * 700 / 1024 )) KiB of records) counted in"
@@ -161,11 +167,15 @@ pids+=($!)
 gone=$(cat "$tmp/vm1.pid")
 { kill -KILL "$gone"; wait "$gone"; } 2>/dev/null # bash would report the killed job
 wait "$agent"
-last=$(grep -o '"@timestamp":"[^"]*"' "$tmp/life.out" | tail -n 1)
+in_ticks() { # in_ticks PATTERN: the count of records matching PATTERN in each tick
+	for stamp in $(grep -o '"@timestamp":"[^"]*"' "$tmp/life.out" | uniq); do
+		grep -F "$stamp" "$tmp/life.out" | grep -c "$1"
+	done | tr '\n' ' '
+}
 echo
-echo "Life cycle among $vms VMs (4 ticks, one VM started and one killed after tick 1):"
-echo "  the new VM is in the last tick: $(grep "$last" "$tmp/life.out" | grep -c '"vm_name":"bench-late"') record(s)"
-echo "  the killed VM is in the last tick: $(grep "$last" "$tmp/life.out" | grep -c "\"process_pid\":$gone,") record(s)"
+echo "Life cycle among $vms VMs (4 ticks; one VM started and one killed half way between ticks 1 and 2):"
+echo "  records of the new VM in ticks 1-4:    $(in_ticks '"vm_name":"bench-late"')"
+echo "  records of the killed VM in ticks 1-4: $(in_ticks "\"process_pid\":$gone,")"
 
 if [ "$rss_ticks" -gt 0 ]; then
 	./kvmsteal --interval 0.1 --count "$rss_ticks" --output /dev/null &
