@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Benchmark: kvmsteal against the cost floor of /proc and against pidstat, on
 # QEMU-shaped processes (tests/fakeqemu.c: 4 idle vCPU threads, 3 other
-# threads and the main thread each) on the real /proc, all in one run.
+# threads and the main thread each) on the real /proc, all in one run.  The
+# floors are scripts/refread.c: one pread per thread (the reference), and
+# with --schema-floor also the /proc listing and the stat read per VM that
+# schema v1 needs (what any agent writing it from /proc pays the kernel).
 #
 #   scripts/bench.sh [--vms N] [--ticks N] [--interval SEC] [--rss-ticks N]
 #
