@@ -415,8 +415,10 @@ static int open_everything(struct agent *a)
 	}
 	a->emitter = emitter_new(&emit);
 	a->sampler = sampler_new(a->root_fd);
-	if (!a->sampler || !a->emitter)
+	if (!a->sampler || !a->emitter) {
+		diag("out of memory at start");
 		return EX_OSERR;
+	}
 	return -1;
 }
 
