@@ -12,12 +12,29 @@
 
 #include "parse.h"
 #include "procfs.h"
+#include "snapshot.h"
+
+/* How many descriptors the agent keeps open on proc files.  Keeping a file
+ * open is only cheaper than opening it again; every file can also be read by
+ * path.  The rest of RLIMIT_NOFILE stays free for what a tick cannot do
+ * without: /proc/stat, the listing, a file read by path, the output and
+ * the textfile. */
+struct fd_budget {
+	size_t limit;     /* descriptors that may be kept */
+	size_t kept;      /* kept now */
+	size_t reserved;  /* left free for the agent itself */
+	bool short_of;    /* this tick, some file was read by path for want of one */
+};
+
+/* True (and counted) when one more descriptor may be kept. */
+bool fd_budget_take(struct fd_budget *budget);
+void fd_budget_give(struct fd_budget *budget);
 
 /* A thread of a VM, as the sampler tracks it (owned by its vm_entry). */
 struct thread_entry {
 	int tid;
 	uint64_t starttime;
-	int schedstat_fd;  /* kept open; -1 after fds ran out: read by path */
+	int schedstat_fd;  /* kept open; -1 when the fd budget is spent: read by path */
 	int vcpu_id;       /* this tick's vCPU number, VCPU_NONE for others */
 	int named_vcpu;    /* n from a "CPU n/KVM" name, else VCPU_NONE */
 	bool tcg;          /* named "CPU n/TCG" */
@@ -31,36 +48,49 @@ struct vm_entry {
 	int pid;
 	uint64_t ino;               /* of PID's directory in the root listing */
 	uint64_t starttime;
-	int dir_fd;                 /* PID directory, relative to the root */
-	int stat_fd;                /* PID/stat */
-	int task_fd;                /* PID/task, re-listed every tick */
+	int root_fd;                /* borrowed: files without a kept fd are read from here */
+	int dir_fd;                 /* PID directory, relative to the root; -1: by path */
+	int stat_fd;                /* PID/stat; -1: by path */
+	int task_fd;                /* PID/task, re-listed when threads change; -1: by path */
+	struct fd_budget *budget;   /* the table's */
 	char *name;                 /* valid UTF-8, NUL-terminated, "" if none */
 	size_t name_len;
 	bool has_uuid;
 	char uuid[UUID_TEXT_LEN + 1];
+	char id[VM_ID_MAX + 1];     /* Proxmox VE's -id, "" if none */
 	char main_comm[COMM_MAX];
 	struct pid_stat stat;       /* as read by the latest scan */
 	struct thread_entry *threads; /* sorted by tid */
 	size_t thread_count, thread_cap;
 	bool thread_gone;           /* a tracked thread was found gone */
-	bool vcpus_by_guest_time;   /* no thread is named CPU n/...: the vCPUs
-	                               are the threads with guest time */
+	enum vcpu_source source;    /* how this tick's vCPUs were told apart */
 };
 
-/* A process found not to be QEMU.  It is not examined again while its pid
- * lists with the same inode (a new process behind a reused pid gets a new
- * one), except while it is young: a launcher such as libvirt forks and then
- * execs QEMU, and an exec changes the comm, so a young process's comm is read
- * again each tick until it is YOUNG_PROCESS_S old. */
+/* Reads (or opens) the file rel of vm's process, e.g. "task/12/stat":
+ * through its directory fd when one is kept, else by path from the root.
+ * Return as procfs_read_file / procfs_open_file / procfs_open_dir. */
+ssize_t vm_read_file(const struct vm_entry *vm, const char *rel, char *buf, size_t size);
+int vm_open_file(const struct vm_entry *vm, const char *rel);
+int vm_open_dir(const struct vm_entry *vm, const char *rel);
+
+/* A process found not to be a VM.  A launcher forks and then execs QEMU,
+ * and an exec keeps the pid and its /proc inode but changes the comm, so
+ * the comm is read again: each tick while the process is young (libvirt
+ * execs at once), then once every RECHECK_S (a launcher may wait on storage
+ * or a hook first).  A process that looks like QEMU by name but is not one
+ * (a wrapper script, a QEMU not yet multi-threaded) is examined whole each
+ * tick: exec'ing the real QEMU would not change its comm. */
 struct pid_memo {
 	int pid;
 	uint64_t ino;
 	uint64_t starttime;     /* clock ticks after boot */
-	bool settled;           /* old enough: no more reads */
+	uint64_t recheck_at;    /* clock ticks after boot; 0 while young */
+	bool look_alike;        /* named like QEMU, not a VM (yet) */
 	char comm[COMM_MAX];
 };
 
 #define YOUNG_PROCESS_S 30
+#define RECHECK_S 30
 
 /* One generation of the table: VMs and non-VM processes, both sorted by pid. */
 struct vm_generation {
@@ -77,6 +107,7 @@ struct vm_table {
 	struct id_list pids;    /* scratch: the root listing */
 	char *cmdline;          /* scratch, CMDLINE_MAX bytes */
 	long clk_tck;
+	struct fd_budget budget;
 };
 
 #define CMDLINE_MAX (128 * 1024)
@@ -89,7 +120,8 @@ int vm_table_scan(struct vm_table *table, int root_fd, uint64_t now_ticks);
 
 void vm_table_free(struct vm_table *table);
 
-/* Closes a thread's fd; used by the sampler when a thread goes away. */
-void thread_entry_close(struct thread_entry *thread);
+/* Closes a thread's fd (given back to budget); used by the sampler when a
+ * thread goes away. */
+void thread_entry_close(struct thread_entry *thread, struct fd_budget *budget);
 
 #endif

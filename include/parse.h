@@ -12,6 +12,7 @@
 
 #define COMM_MAX 16 /* TASK_COMM_LEN: 15 bytes and a NUL */
 #define UUID_TEXT_LEN 36
+#define VM_ID_MAX 32 /* longest -id kept: Proxmox VMIDs are up to 9 digits */
 
 /* /proc/PID/task/TID/schedstat: three counters since the thread started. */
 struct schedstat {
@@ -46,9 +47,11 @@ struct host_stat {
 struct qemu_args {
 	char *name;       /* malloc'd, unescaped bytes (may hold any byte but NUL); NULL if none */
 	size_t name_len;
-	bool has_uuid;
-	bool uuid_malformed;             /* -uuid given but not 8-4-4-4-12 hex */
+	bool has_uuid;    /* from -uuid, else from -smbios type=1,...,uuid= */
+	bool uuid_malformed;             /* a -uuid or SMBIOS uuid that is not 8-4-4-4-12 hex */
 	char uuid[UUID_TEXT_LEN + 1];    /* lowercase */
+	bool id_malformed;               /* -id given but not 1..VM_ID_MAX of [A-Za-z0-9._-] */
+	char id[VM_ID_MAX + 1];          /* Proxmox VE's -id VMID; "" if none */
 };
 
 /* A vCPU thread name as QEMU sets it with debug-threads=on: "CPU <n>/KVM". */
@@ -66,7 +69,7 @@ int parse_qemu_cmdline(const char *buf, size_t len, struct qemu_args *out);
 void qemu_args_free(struct qemu_args *args);
 
 /* True when a comm or an argv[0] basename names a QEMU system emulator:
- * "qemu-kvm", "kvm", or "qemu-system-*". */
+ * "qemu-kvm", "kvm", "kvm-spice", or "qemu-system-*". */
 bool parse_is_qemu_program(const char *name, size_t len);
 
 /* True for argv[0] (the bytes up to the first NUL) whose basename qualifies. */

@@ -5,7 +5,14 @@
  * rate computed, so a thread that exits (its counter gone from /proc) never
  * makes a sum go down, and a vCPU thread replaced by a new one continues its
  * vCPU's series.  A series starts at 0 when the agent first reports the VM;
- * a VM that is gone leaves the file. */
+ * a VM that is gone leaves the file.
+ *
+ * A VM's series are labelled vm_name, vm_uuid and vm_id (empty when the
+ * command line has none).  Those need not be unique (two VMs with one name
+ * and no UUID, two QEMU processes of one VM during a local migration), and
+ * node_exporter rejects a whole textfile that repeats a label set; so a VM
+ * whose labels a live VM already holds also gets process_pid, for as long as
+ * it lives.  The first one keeps its series unchanged. */
 #ifndef KVMSTEAL_PROM_H
 #define KVMSTEAL_PROM_H
 
@@ -29,8 +36,12 @@ struct prom_vm {
 	char *name;               /* valid UTF-8, owned */
 	bool has_uuid;
 	char uuid[UUID_TEXT_LEN + 1];
+	char id[VM_ID_MAX + 1];
+	bool pid_label;           /* another live VM had its labels first: it adds process_pid */
+	bool had_unknown;         /* its vCPUs could not be told apart at some tick */
 	const char *accel;        /* "kvm", "tcg" or "" */
 	uint64_t other_wait_ns, user_ns, system_ns, guest_ns;
+	uint64_t unknown_wait_ns; /* threads that may be vCPUs (vcpu_source none) */
 	struct prom_vcpu *vcpus;  /* sorted by id, owned */
 	size_t vcpu_count, vcpu_cap;
 };

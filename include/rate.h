@@ -31,6 +31,8 @@ struct vm_figures {
 	double steal_avg, steal_max, run_avg;
 	size_t other_count;         /* other threads measured over the interval */
 	double other_wait_pct;      /* sum over them: percent of one CPU */
+	size_t unknown_count;       /* vcpu_source none: threads that may be vCPUs */
+	uint64_t unknown_wait_ns;   /* their summed run-queue wait */
 	double guest_pct, user_pct, system_pct;
 	size_t vcpu_first;          /* into tick_figures.vcpus, sorted by id */
 	uint64_t other_wait_ns;     /* the deltas themselves, for counters */

@@ -16,12 +16,19 @@
 #include "parse.h"
 #include "text.h"
 
-#define VCPU_NONE (-1)
+#define VCPU_NONE (-1)    /* an "other" thread: known not to run a vCPU */
+#define VCPU_UNKNOWN (-2) /* a thread that may or may not run a vCPU (vcpu_source none) */
+
+enum vcpu_source {
+	VCPU_SOURCE_COMM,       /* threads named "CPU n/KVM" or "CPU n/TCG" */
+	VCPU_SOURCE_GUEST_TIME, /* no such name: the threads with guest time */
+	VCPU_SOURCE_NONE,       /* neither: no vCPU thread can be told apart */
+};
 
 struct thread_sample {
 	int tid;
 	uint64_t starttime;
-	int vcpu_id;     /* VCPU_NONE for an "other" thread */
+	int vcpu_id;     /* VCPU_NONE for an "other" thread, VCPU_UNKNOWN */
 	bool tcg;        /* named "CPU n/TCG" */
 	uint64_t cpu_ns; /* schedstat (1) */
 	uint64_t wait_ns;/* schedstat (2): run-queue wait, the guest's steal */
@@ -32,8 +39,9 @@ struct vm_sample {
 	uint64_t starttime;
 	size_t name_off;  /* into snapshot.names: valid UTF-8, NUL-terminated */
 	bool has_uuid;
-	bool vcpus_by_guest_time; /* vCPUs found by guest time, not by name */
+	enum vcpu_source vcpu_source;
 	char uuid[UUID_TEXT_LEN + 1];
+	char id[VM_ID_MAX + 1];   /* "" if none */
 	uint64_t utime, stime, guest_time; /* clock ticks, /proc/PID/stat */
 	size_t thread_first;               /* into snapshot.threads, sorted by tid */
 	size_t thread_count;

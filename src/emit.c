@@ -121,8 +121,12 @@ struct vcpu_slot {
 /* A record tree of one shape, with the string items that change per VM. */
 struct record_tree {
 	cJSON *root; /* NULL until a record of this shape is first written */
-	cJSON *name, *uuid, *accel, *source;
+	cJSON *name, *uuid, *id, *accel, *source;
 };
+
+/* What a vm record says about vCPUs: nothing (none measured), only that
+ * they cannot be told apart (vcpu_source "none"), or their figures. */
+enum vcpu_shape { NO_VCPUS, VCPUS_UNKNOWN, WITH_VCPUS, VCPU_SHAPES };
 
 struct emitter {
 	struct emit_options options;
@@ -131,8 +135,8 @@ struct emitter {
 	char vm_text[VM_FIELDS][NUMBER_TEXT];
 	char vcpu_text[VCPU_FIELDS][NUMBER_TEXT]; /* of a vcpu record */
 	cJSON *host;
-	struct record_tree vm[2][2]; /* [has a UUID][has vCPUs] */
-	struct record_tree vcpu[2];  /* vcpu records, [has a UUID] */
+	struct record_tree vm[2][2][VCPU_SHAPES]; /* [has a UUID][has an id][vcpu_shape] */
+	struct record_tree vcpu[2][2];            /* vcpu records, [has a UUID][has an id] */
 	/* Appended to a vm tree only while that tree prints; it holds the first
 	 * slots_in_array slots' objects, the other slots own theirs. */
 	cJSON *vcpu_array;
@@ -180,14 +184,25 @@ static cJSON *record_root(struct emitter *e, const char *kind)
 	return NULL;
 }
 
-/* vm_name, vm_uuid when the command line had one, process_pid: the VM's
- * identity on both vm and vcpu records. */
-static bool add_identity(struct emitter *e, struct record_tree *t, bool has_uuid)
+/* vm_name, vm_uuid and vm_id when the command line had them, process_pid:
+ * the VM's identity on both vm and vcpu records. */
+static bool add_identity(struct emitter *e, struct record_tree *t, bool has_uuid, bool has_id)
 {
 	t->name = add_string_slot(t->root, "vm_name");
-	if (!t->name || (has_uuid && !(t->uuid = add_string_slot(t->root, "vm_uuid"))))
+	if (!t->name || (has_uuid && !(t->uuid = add_string_slot(t->root, "vm_uuid"))) ||
+	    (has_id && !(t->id = add_string_slot(t->root, "vm_id"))))
 		return false;
 	return add_raw(t->root, "process_pid", e->vm_text[VM_PID]);
+}
+
+/* Points a tree's identity items at vm's strings. */
+static void point_identity(struct record_tree *t, const struct vm_figures *vm)
+{
+	t->name->valuestring = (char *)vm->name;
+	if (t->uuid)
+		t->uuid->valuestring = (char *)vm->vm->uuid;
+	if (t->id)
+		t->id->valuestring = (char *)vm->vm->id;
 }
 
 static int tree_failed(struct record_tree *t)
@@ -197,13 +212,17 @@ static int tree_failed(struct record_tree *t)
 	return -ENOMEM;
 }
 
-static int build_vm_tree(struct emitter *e, struct record_tree *t, bool has_uuid, bool has_vcpus)
+static int build_vm_tree(struct emitter *e, struct record_tree *t, bool has_uuid, bool has_id,
+			 enum vcpu_shape shape)
 {
+	bool has_vcpus = shape == WITH_VCPUS;
+
 	t->root = record_root(e, "vm");
-	if (!t->root || !add_identity(e, t, has_uuid))
+	if (!t->root || !add_identity(e, t, has_uuid, has_id))
 		return tree_failed(t);
-	if (has_vcpus && (!(t->accel = add_string_slot(t->root, "accel")) ||
-			  !(t->source = add_string_slot(t->root, "vcpu_source"))))
+	if (has_vcpus && !(t->accel = add_string_slot(t->root, "accel")))
+		return tree_failed(t);
+	if (shape != NO_VCPUS && !(t->source = add_string_slot(t->root, "vcpu_source")))
 		return tree_failed(t);
 	for (size_t i = 0; i < sizeof(vm_numbers) / sizeof(vm_numbers[0]); i++)
 		if ((has_vcpus || !vm_numbers[i].vcpus_only) &&
@@ -212,10 +231,10 @@ static int build_vm_tree(struct emitter *e, struct record_tree *t, bool has_uuid
 	return 0;
 }
 
-static int build_vcpu_tree(struct emitter *e, struct record_tree *t, bool has_uuid)
+static int build_vcpu_tree(struct emitter *e, struct record_tree *t, bool has_uuid, bool has_id)
 {
 	t->root = record_root(e, "vcpu");
-	if (!t->root || !add_identity(e, t, has_uuid))
+	if (!t->root || !add_identity(e, t, has_uuid, has_id))
 		return tree_failed(t);
 	for (int i = 0; i < VCPU_FIELDS; i++)
 		if (!add_raw(t->root, vcpu_record_keys[i], e->vcpu_text[i]))
@@ -280,21 +299,26 @@ static void fill_host_text(struct emitter *e, const struct tick_figures *f)
 		emit_format_pct(pcts[i], e->host_text[H_USER + i]);
 }
 
+static const char *source_text(enum vcpu_source source)
+{
+	return source == VCPU_SOURCE_COMM ? "comm" : source == VCPU_SOURCE_GUEST_TIME ? "guest_time" : "none";
+}
+
 /* The tree for vm's shape, its string items pointed at vm's strings. */
 static struct record_tree *vm_tree(struct emitter *e, const struct vm_figures *vm)
 {
-	bool has_uuid = vm->vm->has_uuid, has_vcpus = vm->vcpu_count > 0;
-	struct record_tree *t = &e->vm[has_uuid][has_vcpus];
+	bool has_uuid = vm->vm->has_uuid, has_id = vm->vm->id[0] != '\0';
+	enum vcpu_shape shape = vm->vcpu_count > 0 ? WITH_VCPUS
+			      : vm->vm->vcpu_source == VCPU_SOURCE_NONE ? VCPUS_UNKNOWN : NO_VCPUS;
+	struct record_tree *t = &e->vm[has_uuid][has_id][shape];
 
-	if (!t->root && build_vm_tree(e, t, has_uuid, has_vcpus))
+	if (!t->root && build_vm_tree(e, t, has_uuid, has_id, shape))
 		return NULL;
-	t->name->valuestring = (char *)vm->name;
-	if (has_uuid)
-		t->uuid->valuestring = (char *)vm->vm->uuid;
-	if (has_vcpus) {
+	point_identity(t, vm);
+	if (t->accel)
 		t->accel->valuestring = (char *)(vm->tcg ? "tcg" : "kvm");
-		t->source->valuestring = (char *)(vm->vm->vcpus_by_guest_time ? "guest_time" : "comm");
-	}
+	if (t->source)
+		t->source->valuestring = (char *)source_text(vm->vm->vcpu_source);
 	return t;
 }
 
@@ -370,13 +394,12 @@ static int emit_host(struct emitter *e, const struct tick_figures *f, struct buf
 static int emit_vcpu_records(struct emitter *e, const struct tick_figures *f, const struct vm_figures *vm,
 			     struct buf *out)
 {
-	struct record_tree *t = &e->vcpu[vm->vm->has_uuid];
+	bool has_uuid = vm->vm->has_uuid, has_id = vm->vm->id[0] != '\0';
+	struct record_tree *t = &e->vcpu[has_uuid][has_id];
 
-	if (!t->root && build_vcpu_tree(e, t, vm->vm->has_uuid))
+	if (!t->root && build_vcpu_tree(e, t, has_uuid, has_id))
 		return -ENOMEM;
-	t->name->valuestring = (char *)vm->name;
-	if (vm->vm->has_uuid)
-		t->uuid->valuestring = (char *)vm->vm->uuid;
+	point_identity(t, vm);
 	for (size_t k = 0; k < vm->vcpu_count; k++) {
 		fill_vcpu_text(e->vcpu_text, &f->vcpus[vm->vcpu_first + k]);
 		if (append_line(t->root, out, NULL))
@@ -432,11 +455,12 @@ void emitter_free(struct emitter *e)
 	if (!e)
 		return;
 	cJSON_Delete(e->host);
-	for (int u = 0; u < 2; u++) {
-		cJSON_Delete(e->vm[u][0].root);
-		cJSON_Delete(e->vm[u][1].root);
-		cJSON_Delete(e->vcpu[u].root);
-	}
+	for (int u = 0; u < 2; u++)
+		for (int i = 0; i < 2; i++) {
+			for (int shape = 0; shape < VCPU_SHAPES; shape++)
+				cJSON_Delete(e->vm[u][i][shape].root);
+			cJSON_Delete(e->vcpu[u][i].root);
+		}
 	cJSON_Delete(e->vcpu_array); /* with the objects of the slots in it */
 	for (size_t i = 0; i < e->slot_count; i++) {
 		if (i >= e->slots_in_array)

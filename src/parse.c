@@ -190,6 +190,8 @@ bool parse_is_qemu_program(const char *name, size_t len)
 		return true;
 	if (len == 3 && memcmp(name, "kvm", 3) == 0)
 		return true;
+	if (len == 9 && memcmp(name, "kvm-spice", 9) == 0)
+		return true;
 	return len > plen && memcmp(name, prefix, plen) == 0;
 }
 
@@ -345,10 +347,85 @@ static bool copy_uuid(const struct arg *value, char out[UUID_TEXT_LEN + 1])
 	return true;
 }
 
+/* "-smbios type=1,manufacturer=...,uuid=U": the UUID Proxmox VE passes (it
+ * gives no -uuid).  Keys are QEMU option syntax, ",," a literal comma; only
+ * type 1 (the system) has the machine's UUID.  Returns false when there is
+ * none; sets *malformed when it is there but not a UUID. */
+static bool smbios_uuid(const struct arg *value, char out[UUID_TEXT_LEN + 1], bool *malformed)
+{
+	char *scratch = malloc((size_t)(value->end - value->p) + 1);
+	const char *p = value->p;
+	bool type1 = false, found = false, valid = false;
+	char uuid[UUID_TEXT_LEN + 1];
+
+	if (!scratch)
+		return false;
+	while (p < value->end) {
+		const char *eq = memchr(p, '=', (size_t)(value->end - p));
+		const char *comma = memchr(p, ',', (size_t)(value->end - p));
+		size_t key_len, len;
+		if (!eq || (comma && comma < eq)) { /* a bare flag */
+			p = comma ? comma + 1 : value->end;
+			continue;
+		}
+		key_len = (size_t)(eq - p);
+		bool is_type = key_len == 4 && memcmp(p, "type", 4) == 0;
+		bool is_uuid = key_len == 4 && memcmp(p, "uuid", 4) == 0;
+		p = copy_opt_value(eq + 1, value->end, scratch, &len);
+		if (is_type)
+			type1 = len == 1 && scratch[0] == '1';
+		if (is_uuid) {
+			struct arg text = { scratch, scratch + len };
+			found = true;
+			valid = copy_uuid(&text, uuid);
+		}
+	}
+	free(scratch);
+	if (!type1 || !found)
+		return false;
+	*malformed = !valid;
+	if (valid)
+		memcpy(out, uuid, sizeof(uuid));
+	return valid;
+}
+
+/* Proxmox VE's "-id VMID" (a patch of its QEMU build): kept when it is a
+ * short token, so that it can go into JSON and labels as it is. */
+static bool copy_vm_id(const struct arg *value, char out[VM_ID_MAX + 1])
+{
+	size_t len = (size_t)(value->end - value->p);
+
+	if (len == 0 || len > VM_ID_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char ch = value->p[i];
+		if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      ch == '.' || ch == '_' || ch == '-'))
+			return false;
+	}
+	memcpy(out, value->p, len);
+	out[len] = '\0';
+	return true;
+}
+
+static void take_name(const struct arg *value, struct qemu_args *out)
+{
+	size_t name_len = 0;
+	char *name = parse_name_option(value, &name_len);
+
+	if (name) { /* a later -name overrides, as in QEMU */
+		free(out->name);
+		out->name = name;
+		out->name_len = name_len;
+	}
+}
+
 int parse_qemu_cmdline(const char *buf, size_t len, struct qemu_args *out)
 {
 	struct cursor c = { buf, buf + len };
 	struct arg arg, value;
+	bool uuid_given = false, smbios_malformed = false, have_smbios = false;
+	char smbios[UUID_TEXT_LEN + 1];
 
 	memset(out, 0, sizeof(*out));
 	if (len == 0)
@@ -356,23 +433,36 @@ int parse_qemu_cmdline(const char *buf, size_t len, struct qemu_args *out)
 	while (next_arg(&c, &arg)) {
 		bool is_name = arg_is(&arg, "-name") || arg_is(&arg, "--name");
 		bool is_uuid = arg_is(&arg, "-uuid") || arg_is(&arg, "--uuid");
-		if (!is_name && !is_uuid)
+		bool is_smbios = arg_is(&arg, "-smbios") || arg_is(&arg, "--smbios");
+		bool is_id = arg_is(&arg, "-id") || arg_is(&arg, "--id");
+		if (!is_name && !is_uuid && !is_smbios && !is_id)
 			continue;
 		if (!next_arg(&c, &value))
 			break;
 		if (is_name) {
-			size_t name_len = 0;
-			char *name = parse_name_option(&value, &name_len);
-			if (name) { /* a later -name overrides, as in QEMU */
-				free(out->name);
-				out->name = name;
-				out->name_len = name_len;
-			}
-		} else {
+			take_name(&value, out);
+		} else if (is_uuid) {
+			uuid_given = true;
 			out->has_uuid = copy_uuid(&value, out->uuid);
 			out->uuid_malformed = !out->has_uuid;
+		} else if (is_smbios) {
+			bool malformed = false;
+			if (smbios_uuid(&value, smbios, &malformed))
+				have_smbios = true;
+			smbios_malformed = smbios_malformed || malformed;
+		} else {
+			out->id_malformed = !copy_vm_id(&value, out->id);
+			if (out->id_malformed)
+				out->id[0] = '\0';
 		}
 	}
+	/* -uuid wins; the SMBIOS one stands in only when there is no -uuid */
+	if (!uuid_given && have_smbios) {
+		out->has_uuid = true;
+		memcpy(out->uuid, smbios, sizeof(smbios));
+	}
+	if (!uuid_given && !have_smbios)
+		out->uuid_malformed = smbios_malformed;
 	return 0;
 }
 

@@ -22,7 +22,23 @@ static int prom_vm_init(struct prom_vm *vm, const struct vm_figures *f)
 	vm->name = strdup(f->name);
 	vm->has_uuid = f->vm->has_uuid;
 	memcpy(vm->uuid, f->vm->uuid, sizeof(vm->uuid));
+	memcpy(vm->id, f->vm->id, sizeof(vm->id));
 	return vm->name ? 0 : -ENOMEM;
+}
+
+static bool same_labels(const struct prom_vm *a, const struct prom_vm *b)
+{
+	return !a->pid_label && !b->pid_label && a->has_uuid == b->has_uuid && strcmp(a->name, b->name) == 0 &&
+	       (!a->has_uuid || strcmp(a->uuid, b->uuid) == 0) && strcmp(a->id, b->id) == 0;
+}
+
+/* A new series whose labels a live one (in vms, n of them) already holds. */
+static bool labels_taken(const struct prom_vm *vm, const struct prom_vm *vms, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (&vms[i] != vm && vms[i].name && same_labels(vm, &vms[i]))
+			return true;
+	return false;
 }
 
 /* Finds or inserts the series of vCPU id (vcpus sorted by id). */
@@ -48,6 +64,8 @@ static int add_deltas(struct prom_vm *vm, const struct tick_figures *figures, co
 	uint64_t ns_per_tick = 1000000000ULL / (uint64_t)clk_tck;
 
 	vm->other_wait_ns += f->other_wait_ns;
+	vm->unknown_wait_ns += f->unknown_wait_ns;
+	vm->had_unknown = vm->had_unknown || f->vm->vcpu_source == VCPU_SOURCE_NONE;
 	vm->user_ns += f->user_ticks * ns_per_tick;
 	vm->system_ns += f->system_ticks * ns_per_tick;
 	vm->guest_ns += f->guest_ticks * ns_per_tick;
@@ -84,8 +102,9 @@ int prom_update(struct prom_state *state, const struct tick_figures *figures)
 		if (old < state->count && state->vms[old].pid == f->vm->pid &&
 		    state->vms[old].starttime == f->vm->starttime)
 			next[i] = state->vms[old++];
-		else
-			err = prom_vm_init(&next[i], f);
+		else if ((err = prom_vm_init(&next[i], f)) == 0)
+			next[i].pid_label = labels_taken(&next[i], next, i) ||
+					    labels_taken(&next[i], state->vms + old, state->count - old);
 		if (err == 0 || next[i].name)
 			filled = i + 1;
 		if (err == 0)
@@ -119,10 +138,19 @@ static int append_label(struct buf *b, const char *name, const char *value, bool
 	return err ? err : buf_append(b, "\"", 1);
 }
 
-static int append_vm_labels(struct buf *b, const struct prom_vm *vm)
+/* The labels that identify vm's series; process_pid where they collide, or
+ * always (with_pid) for kvm_vm_info. */
+static int append_vm_labels(struct buf *b, const struct prom_vm *vm, bool with_pid)
 {
+	char pid[16];
 	int err = append_label(b, "vm_name", vm->name, true);
-	return err ? err : append_label(b, "vm_uuid", vm->has_uuid ? vm->uuid : "", false);
+
+	err = err ? err : append_label(b, "vm_uuid", vm->has_uuid ? vm->uuid : "", false);
+	err = err ? err : append_label(b, "vm_id", vm->id, false);
+	if (err || !(with_pid || vm->pid_label))
+		return err;
+	snprintf(pid, sizeof(pid), "%d", vm->pid);
+	return append_label(b, "process_pid", pid, false);
 }
 
 /* A sample line: NAME{vm labels[,extra="value"]} SECONDS, from nanoseconds. */
@@ -133,7 +161,7 @@ static int append_sample(struct buf *b, const char *metric, const struct prom_vm
 	int err = buf_append(b, metric, strlen(metric));
 
 	err = err ? err : buf_append(b, "{", 1);
-	err = err ? err : append_vm_labels(b, vm);
+	err = err ? err : append_vm_labels(b, vm, false);
 	if (err == 0 && extra)
 		err = append_label(b, extra, extra_value, false);
 	snprintf(value, sizeof(value), "} %llu.%09llu\n", (unsigned long long)(ns / 1000000000ULL),
@@ -174,6 +202,13 @@ static int append_vm_metrics(struct prom_state *state)
 	for (size_t i = 0; err == 0 && i < state->count; i++)
 		err = append_sample(b, "kvm_vm_other_threads_wait_seconds_total", &state->vms[i], NULL, NULL,
 				    state->vms[i].other_wait_ns);
+	err = err ? err : append_header(b, "kvm_vm_unidentified_threads_wait_seconds_total", "counter",
+					"Run-queue wait of the threads of a VM whose vCPU threads cannot be told apart "
+					"(no CPU n/KVM name, no guest time): vCPUs and I/O threads together.");
+	for (size_t i = 0; err == 0 && i < state->count; i++)
+		if (state->vms[i].had_unknown)
+			err = append_sample(b, "kvm_vm_unidentified_threads_wait_seconds_total", &state->vms[i], NULL,
+					    NULL, state->vms[i].unknown_wait_ns);
 	err = err ? err : append_header(b, "kvm_vm_cpu_seconds_total", "counter",
 					"CPU time of the QEMU process by mode; user excludes guest time.");
 	for (size_t i = 0; err == 0 && i < state->count; i++) {
@@ -185,11 +220,8 @@ static int append_vm_metrics(struct prom_state *state)
 	err = err ? err : append_header(b, "kvm_vm_info", "gauge", "A QEMU/KVM VM seen by kvmsteal; always 1.");
 	for (size_t i = 0; err == 0 && i < state->count; i++) {
 		const struct prom_vm *vm = &state->vms[i];
-		char pid[16];
-		snprintf(pid, sizeof(pid), "%d", vm->pid);
 		err = buf_append(b, "kvm_vm_info{", 12);
-		err = err ? err : append_vm_labels(b, vm);
-		err = err ? err : append_label(b, "process_pid", pid, false);
+		err = err ? err : append_vm_labels(b, vm, true);
 		err = err ? err : append_label(b, "accel", vm->accel ? vm->accel : "", false);
 		err = err ? err : buf_append(b, "} 1\n", 4);
 	}

@@ -106,6 +106,11 @@ static int compute_threads(const struct snapshot *prev, const struct vm_sample *
 			vf->other_count++;
 			continue;
 		}
+		if (b[j].vcpu_id == VCPU_UNKNOWN) {
+			vf->unknown_wait_ns += b[j].wait_ns - a[i].wait_ns;
+			vf->unknown_count++;
+			continue;
+		}
 		struct vcpu_figures vcpu = {
 			.id = b[j].vcpu_id, .tid = b[j].tid,
 			.steal_pct = thread_percent(b[j].wait_ns - a[i].wait_ns, interval_s),

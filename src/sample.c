@@ -1,9 +1,12 @@
 #include "sample.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,11 +29,36 @@ struct sampler {
 	char *proc_stat;               /* /proc/stat grows with the CPU count */
 	size_t proc_stat_size;
 	bool warned_fd_limit;
+	size_t threads_seen;           /* this tick: threads tracked */
 	bool warned_no_schedstat;
 	size_t threads_read;           /* this tick: schedstat files parsed */
 	size_t threads_blank;          /* ... of which read "0 0 0" */
 	struct diag_limit host_limit;
 };
+
+/* Descriptors a tick needs besides the kept ones: /proc/stat, a file read
+ * by path, a task/ listing by path, the output and its reopening (two), the
+ * textfile's temporary file, the readiness socket, and one spare. */
+#define FDS_FOR_THE_AGENT 8
+
+/* The kept fds may use what RLIMIT_NOFILE leaves after the descriptors open
+ * now (standard streams, the root, the output: the lowest free one tells,
+ * as the kernel hands out the lowest) and those a tick needs. */
+static void fd_budget_init(struct fd_budget *budget)
+{
+	struct rlimit limit;
+	int lowest = fcntl(0, F_DUPFD_CLOEXEC, 0);
+	size_t open_now = lowest >= 0 ? (size_t)lowest : 3;
+	size_t allowed = 1024;
+
+	if (lowest >= 0)
+		close(lowest);
+	if (getrlimit(RLIMIT_NOFILE, &limit) == 0)
+		allowed = limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur > SIZE_MAX / 2 ? SIZE_MAX / 2
+											  : (size_t)limit.rlim_cur;
+	budget->reserved = open_now + FDS_FOR_THE_AGENT;
+	budget->limit = allowed > budget->reserved ? allowed - budget->reserved : 0;
+}
 
 struct sampler *sampler_new(int root_fd)
 {
@@ -40,6 +68,7 @@ struct sampler *sampler_new(int root_fd)
 		sampler->root_fd = root_fd;
 		sampler->on_procfs = procfs_is_procfs(root_fd);
 		sampler->table.clk_tck = sysconf(_SC_CLK_TCK);
+		fd_budget_init(&sampler->table.budget);
 	}
 	return sampler;
 }
@@ -92,7 +121,7 @@ static int read_thread_stat(const struct vm_entry *vm, struct thread_entry *thre
 	ssize_t len;
 
 	snprintf(path, sizeof(path), "task/%d/stat", thread->tid);
-	len = procfs_read_file(vm->dir_fd, path, buf, sizeof(buf));
+	len = vm_read_file(vm, path, buf, sizeof(buf));
 	if (len < 0)
 		return (int)len;
 	if (parse_pid_stat(buf, (size_t)len, stat))
@@ -121,7 +150,7 @@ static void name_thread(struct thread_entry *thread, const struct vm_entry *vm, 
 static void recheck_thread(const struct vm_entry *vm, struct thread_entry *thread)
 {
 	bool for_name = thread->name_checks > 0;
-	bool for_guest_time = vm->vcpus_by_guest_time && !thread->guest_time && thread->tid != vm->pid;
+	bool for_guest_time = vm->source != VCPU_SOURCE_COMM && !thread->guest_time && thread->tid != vm->pid;
 	struct pid_stat stat;
 
 	if (thread->just_opened) {
@@ -136,23 +165,35 @@ static void recheck_thread(const struct vm_entry *vm, struct thread_entry *threa
 		name_thread(thread, vm, stat.comm);
 }
 
-/* QEMU without debug-threads=on names no thread "CPU n/KVM".  Only vCPU
- * threads run guest code, so then the vCPUs are the threads with guest time,
- * numbered in TID order (QEMU creates them in vCPU order). */
+/* QEMU without debug-threads=on (before QEMU 11) names no thread "CPU
+ * n/KVM".  Only vCPU threads run guest code, so then the vCPUs are the
+ * threads with guest time, numbered in TID order (QEMU creates them in vCPU
+ * order).  When no thread has guest time either (TCG, a guest not started,
+ * a kernel whose KVM backend does not account it), no thread but the main
+ * one can be said not to be a vCPU: VCPU_UNKNOWN. */
 static void number_vcpus(struct vm_entry *vm)
 {
 	int next = 0;
+	bool any_guest_time = false;
 
-	vm->vcpus_by_guest_time = true;
-	for (size_t i = 0; i < vm->thread_count; i++)
+	vm->source = VCPU_SOURCE_GUEST_TIME;
+	for (size_t i = 0; i < vm->thread_count; i++) {
 		if (vm->threads[i].named_vcpu != VCPU_NONE)
-			vm->vcpus_by_guest_time = false;
+			vm->source = VCPU_SOURCE_COMM;
+		any_guest_time = any_guest_time || (vm->threads[i].guest_time && vm->threads[i].tid != vm->pid);
+	}
+	if (vm->source == VCPU_SOURCE_GUEST_TIME && !any_guest_time)
+		vm->source = VCPU_SOURCE_NONE;
 	for (size_t i = 0; i < vm->thread_count; i++) {
 		struct thread_entry *thread = &vm->threads[i];
-		if (!vm->vcpus_by_guest_time)
+		if (vm->source == VCPU_SOURCE_COMM)
 			thread->vcpu_id = thread->named_vcpu;
+		else if (thread->tid == vm->pid)
+			thread->vcpu_id = VCPU_NONE; /* QEMU's main thread never runs a vCPU */
+		else if (vm->source == VCPU_SOURCE_NONE)
+			thread->vcpu_id = VCPU_UNKNOWN;
 		else
-			thread->vcpu_id = thread->guest_time && thread->tid != vm->pid ? next++ : VCPU_NONE;
+			thread->vcpu_id = thread->guest_time ? next++ : VCPU_NONE;
 	}
 }
 
@@ -173,15 +214,19 @@ static int thread_entry_open(struct sampler *s, struct vm_entry *vm, int tid, st
 	thread->just_opened = true;
 	name_thread(thread, vm, stat.comm);
 	snprintf(path, sizeof(path), "task/%d/schedstat", tid);
-	thread->schedstat_fd = procfs_open_file(vm->dir_fd, path);
-	if (thread->schedstat_fd == -EMFILE || thread->schedstat_fd == -ENFILE) {
-		if (!s->warned_fd_limit)
-			diag("out of file descriptors (RLIMIT_NOFILE): reading schedstat by path from now on, which costs more CPU");
-		s->warned_fd_limit = true;
-		thread->schedstat_fd = -1;
+	if (!fd_budget_take(&s->table.budget))
+		return 0; /* read by path each tick */
+	thread->schedstat_fd = vm_open_file(vm, path);
+	if (thread->schedstat_fd >= 0)
+		return 0;
+	fd_budget_give(&s->table.budget);
+	err = thread->schedstat_fd;
+	thread->schedstat_fd = -1;
+	if (err == -EMFILE || err == -ENFILE) {
+		s->table.budget.short_of = true; /* another part of the process holds fds */
 		return 0;
 	}
-	return thread->schedstat_fd < 0 ? thread->schedstat_fd : 0;
+	return err;
 }
 
 /* Listing task/ costs as much as reading eight schedstat files, so it is
@@ -194,6 +239,20 @@ static bool threads_may_have_changed(const struct vm_entry *vm)
 	return vm->thread_gone || vm->thread_count == 0 || vm->stat.num_threads != vm->thread_count;
 }
 
+/* Lists task/ through the kept fd, or opens it for this listing only. */
+static int list_threads(struct sampler *s, const struct vm_entry *vm)
+{
+	int fd = vm->task_fd >= 0 ? vm->task_fd : vm_open_dir(vm, "task");
+	int err;
+
+	if (fd < 0)
+		return fd;
+	err = procfs_list_ids(fd, s->on_procfs, &s->tids);
+	if (fd != vm->task_fd)
+		close(fd);
+	return err;
+}
+
 /* Makes vm->threads follow the task/ listing: gone threads are closed, new
  * ones opened and named.  Both lists are sorted by tid. */
 static int sync_threads(struct sampler *s, struct vm_entry *vm)
@@ -203,7 +262,7 @@ static int sync_threads(struct sampler *s, struct vm_entry *vm)
 
 	if (!threads_may_have_changed(vm))
 		return 0;
-	err = procfs_list_ids(vm->task_fd, s->on_procfs, &s->tids);
+	err = list_threads(s, vm);
 	if (err)
 		return err;
 	vm->thread_gone = false;
@@ -212,17 +271,17 @@ static int sync_threads(struct sampler *s, struct vm_entry *vm)
 	for (size_t i = 0; i < s->tids.len; i++) {
 		int tid = s->tids.entries[i].id;
 		while (old_i < vm->thread_count && vm->threads[old_i].tid < tid)
-			thread_entry_close(&vm->threads[old_i++]);
+			thread_entry_close(&vm->threads[old_i++], &s->table.budget);
 		if (old_i < vm->thread_count && vm->threads[old_i].tid == tid)
 			s->merged[count++] = vm->threads[old_i++];
 		else if (thread_entry_open(s, vm, tid, &s->merged[count]) == 0)
 			count++;
 	}
 	while (old_i < vm->thread_count)
-		thread_entry_close(&vm->threads[old_i++]);
+		thread_entry_close(&vm->threads[old_i++], &s->table.budget);
 	if (array_reserve((void **)&vm->threads, &vm->thread_cap, count, sizeof(*vm->threads))) {
 		for (size_t i = 0; i < count; i++)
-			thread_entry_close(&s->merged[i]);
+			thread_entry_close(&s->merged[i], &s->table.budget);
 		vm->thread_count = 0;
 		return -ENOMEM;
 	}
@@ -242,7 +301,7 @@ static int read_schedstat(const struct vm_entry *vm, const struct thread_entry *
 		len = procfs_pread(thread->schedstat_fd, buf, sizeof(buf));
 	} else {
 		snprintf(path, sizeof(path), "task/%d/schedstat", thread->tid);
-		len = procfs_read_file(vm->dir_fd, path, buf, sizeof(buf));
+		len = vm_read_file(vm, path, buf, sizeof(buf));
 	}
 	if (len < 0)
 		return (int)len;
@@ -263,6 +322,7 @@ static int sample_threads(struct sampler *s, struct vm_entry *vm, struct snapsho
 {
 	size_t kept = 0;
 
+	s->threads_seen += vm->thread_count;
 	for (size_t i = 0; i < vm->thread_count; i++) {
 		struct thread_entry *thread = &vm->threads[i];
 		struct schedstat stat;
@@ -270,7 +330,7 @@ static int sample_threads(struct sampler *s, struct vm_entry *vm, struct snapsho
 
 		err = read_schedstat(vm, thread, &stat);
 		if (err == -ESRCH || err == -ENOENT) {
-			thread_entry_close(thread);
+			thread_entry_close(thread, &s->table.budget);
 			vm->thread_gone = true;
 			continue;
 		}
@@ -292,6 +352,22 @@ static int sample_threads(struct sampler *s, struct vm_entry *vm, struct snapsho
 	}
 	vm->thread_count = kept;
 	return 0;
+}
+
+/* Once: the limit, and what keeping every file open would take. */
+static void warn_if_short_of_fds(struct sampler *s)
+{
+	struct fd_budget *budget = &s->table.budget;
+	size_t vms = s->table.cur.vm_count;
+
+	if (s->warned_fd_limit || !budget->short_of)
+		return;
+	diag("file descriptor limit (RLIMIT_NOFILE) %zu: keeping every proc file open would take %zu "
+	     "(%zu for the agent, 3 for each of %zu VMs, 1 for each of %zu threads); the rest are read by "
+	     "path each tick, which costs more CPU; every VM is still reported",
+	     budget->limit + budget->reserved, budget->reserved + 3 * vms + s->threads_seen,
+	     budget->reserved, vms, s->threads_seen);
+	s->warned_fd_limit = true;
 }
 
 static void warn_if_no_schedstat(struct sampler *s)
@@ -319,10 +395,11 @@ static int sample_vm(struct sampler *s, struct vm_entry *vm, struct snapshot *sn
 	sample->starttime = vm->starttime;
 	sample->has_uuid = vm->has_uuid;
 	memcpy(sample->uuid, vm->uuid, sizeof(sample->uuid));
+	memcpy(sample->id, vm->id, sizeof(sample->id));
 	sample->utime = vm->stat.utime;
 	sample->stime = vm->stat.stime;
 	sample->guest_time = vm->stat.guest_time;
-	sample->vcpus_by_guest_time = vm->vcpus_by_guest_time;
+	sample->vcpu_source = vm->source;
 	return sample_threads(s, vm, snap);
 }
 
@@ -345,12 +422,13 @@ int sampler_take(struct sampler *s, struct snapshot *snap)
 	err = vm_table_scan(&s->table, s->root_fd, boot_ticks(s));
 	if (err)
 		return err;
-	s->threads_read = s->threads_blank = 0;
+	s->threads_read = s->threads_blank = s->threads_seen = 0;
 	for (size_t i = 0; i < s->table.cur.vm_count; i++) {
 		err = sample_vm(s, s->table.cur.vms[i], snap);
 		if (err)
 			return err;
 	}
 	warn_if_no_schedstat(s);
+	warn_if_short_of_fds(s);
 	return 0;
 }

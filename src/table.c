@@ -79,11 +79,14 @@ static int vm_line(const struct vm_figures *vm, struct buf *out)
 {
 	char name[NAME_COLUMNS * 4 + 8];
 
+	const char *id = vm->vm->id[0] ? vm->vm->id : "-";
+
 	column_name(vm->name, name, sizeof(name));
+	/* "?": QEMU names no vCPU thread and none has guest time */
 	if (vm->vcpu_count == 0)
-		return appendf(out, "%s %8d %5s %9s %9s %8s %10.2f\n", name, vm->vm->pid, "0", "-",
-			       "-", "-", vm->other_wait_pct);
-	return appendf(out, "%s %8d %5zu %9.2f %9.2f %8.2f %10.2f\n", name, vm->vm->pid,
+		return appendf(out, "%s %9s %8d %5s %9s %9s %8s %10.2f\n", name, id, vm->vm->pid,
+			       vm->vm->vcpu_source == VCPU_SOURCE_NONE ? "?" : "0", "-", "-", "-", vm->other_wait_pct);
+	return appendf(out, "%s %9s %8d %5zu %9.2f %9.2f %8.2f %10.2f\n", name, id, vm->vm->pid,
 		       vm->vcpu_count, vm->steal_avg, vm->steal_max, vm->run_avg, vm->other_wait_pct);
 }
 
@@ -100,7 +103,7 @@ int table_tick(const struct tick_figures *figures, struct buf *out)
 	qsort(order, figures->vm_count, sizeof(*order), by_worst_steal);
 	err = host_line(figures, out);
 	if (err == 0)
-		err = appendf(out, "%-*s %8s %5s %9s %9s %8s %10s\n", NAME_COLUMNS, "VM", "PID", "VCPUS", "STEAL_AVG",
+		err = appendf(out, "%-*s %9s %8s %5s %9s %9s %8s %10s\n", NAME_COLUMNS, "VM", "ID", "PID", "VCPUS", "STEAL_AVG",
 			      "STEAL_MAX", "RUN_AVG", "OTHER_WAIT");
 	for (size_t i = 0; err == 0 && i < figures->vm_count; i++)
 		err = vm_line(order[i], out);

@@ -14,7 +14,7 @@
 
 #include "text.h"
 
-enum kind { STR, INT, PCT, PCT100, UUID, TIMESTAMP, INTERVAL, RECORD, SCHEMA, ACCEL, SOURCE, VCPUS };
+enum kind { STR, ID, INT, PCT, PCT100, UUID, TIMESTAMP, INTERVAL, RECORD, SCHEMA, ACCEL, SOURCE, VCPUS };
 
 struct key_spec {
 	const char *key;
@@ -40,6 +40,7 @@ static const struct key_spec host_keys[] = {
 static const struct key_spec vm_keys[] = {
 	{ "vm_name", STR, false },
 	{ "vm_uuid", UUID, true },
+	{ "vm_id", ID, true },
 	{ "process_pid", INT, false },
 	{ "accel", ACCEL, true },
 	{ "vcpu_source", SOURCE, true },
@@ -56,7 +57,8 @@ static const struct key_spec vm_keys[] = {
 };
 
 static const struct key_spec vcpu_record_keys[] = {
-	{ "vm_name", STR, false },     { "vm_uuid", UUID, true },    { "process_pid", INT, false },
+	{ "vm_name", STR, false },     { "vm_uuid", UUID, true },    { "vm_id", ID, true },
+	{ "process_pid", INT, false },
 	{ "vcpu_id", INT, false },     { "thread_id", INT, false },  { "steal_pct", PCT100, false },
 	{ "run_pct", PCT100, false },
 };
@@ -147,7 +149,8 @@ static void check_value(const cJSON *item, const struct key_spec *spec, struct l
 	case RECORD: break; /* dispatched on by the caller */
 	case SCHEMA: if (!is_int(item, 1) || v != 1) fail(ctx, k, "not 1"); break;
 	case ACCEL: if (!cJSON_IsString(item) || (strcmp(item->valuestring, "kvm") && strcmp(item->valuestring, "tcg"))) fail(ctx, k, "not kvm/tcg"); break;
-	case SOURCE: if (!cJSON_IsString(item) || (strcmp(item->valuestring, "comm") && strcmp(item->valuestring, "guest_time"))) fail(ctx, k, "not comm/guest_time"); break;
+	case SOURCE: if (!cJSON_IsString(item) || (strcmp(item->valuestring, "comm") && strcmp(item->valuestring, "guest_time") && strcmp(item->valuestring, "none"))) fail(ctx, k, "not comm/guest_time/none"); break;
+	case ID: if (!cJSON_IsString(item) || !item->valuestring[0]) fail(ctx, k, "not a non-empty string"); break;
 	case VCPUS:
 		if (!cJSON_IsArray(item)) {
 			fail(ctx, k, "not an array");

@@ -31,6 +31,10 @@ for case_dir in tests/fixtures/*/; do
 	./build/golden "$case_dir/t0" "$case_dir/t1" >"$tmp/$name.out" 2>"$tmp/$name.err"
 	check "golden $name: exact NDJSON" diff -u "$case_dir/expected.ndjson" "$tmp/$name.out"
 	check "golden $name: schema v1" ./build/check_ndjson <"$tmp/$name.out"
+	[ -f "$case_dir/expected.prom" ] || continue
+	./build/golden "$case_dir/t0" "$case_dir/t1" --prom "$tmp/$name.prom" >/dev/null 2>&1
+	check "golden $name: exact textfile" diff -u "$case_dir/expected.prom" "$tmp/$name.prom"
+	check "golden $name: textfile passes promtool" promtool check metrics <"$tmp/$name.prom"
 done
 check "golden hostile-names: one warning for the malformed -uuid" \
 	grep -q 'VM pid 5600 ("bad-uuid"): -uuid is not a UUID' "$tmp/hostile-names.err"
@@ -43,16 +47,17 @@ check "golden --vcpu-records: schema v1" ./build/check_ndjson <"$tmp/split.out"
 
 # --format text: the same figures as the NDJSON, one line per VM, worst steal first.
 ./build/golden tests/fixtures/basic/t0 tests/fixtures/basic/t1 --text | tail -n +3 | sed '/^$/d' |
-	awk '{ print $1, $2, $3, $4, $5, $6, $7 }' >"$tmp/table.got"
-jq -r 'select(.record == "vm") | [(.vcpu_steal_pct_max // -1), .vm_name, .process_pid, .vcpu_count,
+	awk '{ print $1, $2, $3, $4, $5, $6, $7, $8 }' >"$tmp/table.got"
+jq -r 'select(.record == "vm") | [(.vcpu_steal_pct_max // -1), .vm_name, (.vm_id // "-"), .process_pid,
+	(if .vcpu_source == "none" then "?" else .vcpu_count end),
 	(.vcpu_steal_pct_avg // "-"), (.vcpu_steal_pct_max // "-"), (.vcpu_run_pct_avg // "-"), .other_threads_wait_pct] |
 	@tsv' tests/fixtures/basic/expected.ndjson | sort -t "$(printf '\t')" -k1,1 -g -r | cut -f2- |
-	awk -F'\t' '{ for (i = 4; i <= 7; i++) if ($i != "-") $i = sprintf("%.2f", $i); print $1, $2, $3, $4, $5, $6, $7 }' \
+	awk -F'\t' '{ for (i = 5; i <= 8; i++) if ($i != "-") $i = sprintf("%.2f", $i); print $1, $2, $3, $4, $5, $6, $7, $8 }' \
 	>"$tmp/table.want"
 check "--format text: the NDJSON's figures, worst steal first" diff -u "$tmp/table.want" "$tmp/table.got"
 check "--format text: three VM lines, web01 first" test "$(wc -l <"$tmp/table.got")/$(head -c 5 "$tmp/table.got")" = "3/web01"
 ./kvmsteal --proc-root tests/fixtures/basic/t1 --interval 0.1 --count 2 --format text >"$tmp/text.out"
-check "--format text: a header line per tick" test "$(grep -c '^VM  *PID VCPUS STEAL_AVG' "$tmp/text.out")" -eq 2
+check "--format text: a header line per tick" test "$(grep -c '^VM  *ID  *PID VCPUS STEAL_AVG' "$tmp/text.out")" -eq 2
 
 # --- the shipped binary on a fixture tree -----------------------------------
 # A frozen tree: every counter stands still, so every figure is 0.00 and the
@@ -226,7 +231,7 @@ done
 wait "$agent"
 check "--prom-file: promtool check metrics" promtool check metrics <"$tmp/kvm.prom"
 check "--prom-file: the fake VM's steal series are there" \
-	grep -q '^kvm_vcpu_steal_seconds_total{vm_name="smoke,test",vm_uuid="0f0e0d0c-0b0a-4908-8706-050403020100",vcpu="2"} ' "$tmp/kvm.prom"
+	grep -q '^kvm_vcpu_steal_seconds_total{vm_name="smoke,test",vm_uuid="0f0e0d0c-0b0a-4908-8706-050403020100",vm_id="",vcpu="2"} ' "$tmp/kvm.prom"
 check "--prom-file: no counter goes down across threads replaced" \
 	awk '/^kvm_.*_total/ { v = $NF; $NF = ""; if (($0 in last) && v + 0 < last[$0] + 0) bad++; last[$0] = v }
 	     END { exit bad > 0 }' $(for i in $(seq 40); do [ -f "$tmp/prom.$i" ] && echo "$tmp/prom.$i"; done)
@@ -234,9 +239,9 @@ check "--prom-file: no temporary file left" test ! -e "$tmp/kvm.prom.tmp"
 ./build/golden tests/fixtures/basic/t0 tests/fixtures/basic/t1 --prom "$tmp/golden.prom" >/dev/null
 check "--prom-file on the basic fixture: promtool" promtool check metrics <"$tmp/golden.prom"
 check "--prom-file on the basic fixture: steal of instance-00001782 vCPU 1 is its delta, 0.78 s" \
-	grep -qx 'kvm_vcpu_steal_seconds_total{vm_name="instance-00001782",vm_uuid="6f2ade4b-2732-4202-b750-48daee771b06",vcpu="1"} 0.780000000' "$tmp/golden.prom"
+	grep -qx 'kvm_vcpu_steal_seconds_total{vm_name="instance-00001782",vm_uuid="6f2ade4b-2732-4202-b750-48daee771b06",vm_id="",vcpu="1"} 0.780000000' "$tmp/golden.prom"
 check "--prom-file on the basic fixture: user time excludes guest time (0.51 s)" \
-	grep -qx 'kvm_vm_cpu_seconds_total{vm_name="instance-00001782",vm_uuid="6f2ade4b-2732-4202-b750-48daee771b06",mode="user"} 0.510000000' "$tmp/golden.prom"
+	grep -qx 'kvm_vm_cpu_seconds_total{vm_name="instance-00001782",vm_uuid="6f2ade4b-2732-4202-b750-48daee771b06",vm_id="",mode="user"} 0.510000000' "$tmp/golden.prom"
 ./build/golden tests/fixtures/hostile-names/t0 tests/fixtures/hostile-names/t1 --prom "$tmp/hostile.prom" >/dev/null 2>&1
 check "--prom-file with hostile names: label values escaped (promtool)" promtool check metrics <"$tmp/hostile.prom"
 check "--prom-file with hostile names: quote and backslash escaped" grep -qF 'vm_name="quote\"back\\slash"' "$tmp/hostile.prom"

@@ -70,18 +70,27 @@ static void timestamp_is_utc_with_milliseconds(void)
 }
 
 /* VMs of every shape, in an order that changes shape at each VM: UUID or
- * not, vCPUs or none, TCG, vCPUs by guest time, an array that shrinks and
- * grows, one VM too wide for the line limit (written as vcpu records). */
-enum { SHAPE_VMS = 8, SHAPE_VCPUS = 120 };
+ * not, a Proxmox id or not, vCPUs or none, vCPUs that cannot be told apart,
+ * TCG, vCPUs by guest time, an array that shrinks and grows, one VM too
+ * wide for the line limit (written as vcpu records). */
+enum { SHAPE_VMS = 10, SHAPE_VCPUS = 120 };
 static const struct {
 	const char *name;
-	bool has_uuid, tcg, by_guest_time;
+	bool has_uuid, tcg;
+	enum vcpu_source source;
+	const char *id;
 	size_t vcpus;
 } shapes[SHAPE_VMS] = {
-	{ "web \"1\"", true, false, false, 4 }, { "db", false, false, false, 2 },
-	{ "no vcpu", true, false, false, 0 },     { "tcg", false, true, false, 3 },
-	{ "wide", true, false, false, 100 },      { "one", true, false, true, 1 },
-	{ "none again", false, false, false, 0 }, { "last", false, false, false, 4 },
+	{ "web \"1\"", true, false, VCPU_SOURCE_COMM, "", 4 },
+	{ "db", false, false, VCPU_SOURCE_COMM, "101", 2 },
+	{ "no vcpu", true, false, VCPU_SOURCE_COMM, "", 0 },
+	{ "tcg", false, true, VCPU_SOURCE_COMM, "", 3 },
+	{ "wide", true, false, VCPU_SOURCE_COMM, "102", 100 },
+	{ "unknown", true, false, VCPU_SOURCE_NONE, "103", 0 },
+	{ "one", true, false, VCPU_SOURCE_GUEST_TIME, "", 1 },
+	{ "none again", false, false, VCPU_SOURCE_COMM, "", 0 },
+	{ "unknown 2", false, false, VCPU_SOURCE_NONE, "", 0 },
+	{ "last", false, false, VCPU_SOURCE_COMM, "104", 4 },
 };
 
 struct shape_tick {
@@ -103,7 +112,8 @@ static void shape_tick_init(struct shape_tick *t)
 		struct vm_figures *vm = &t->vms[i];
 		s->pid = 1000 + i;
 		s->has_uuid = shapes[i].has_uuid;
-		s->vcpus_by_guest_time = shapes[i].by_guest_time;
+		s->vcpu_source = shapes[i].source;
+		snprintf(s->id, sizeof(s->id), "%s", shapes[i].id);
 		snprintf(s->uuid, sizeof(s->uuid), "00000000-0000-4000-8000-%012d", i);
 		*vm = (struct vm_figures){ .vm = s, .name = shapes[i].name, .tcg = shapes[i].tcg,
 					   .vcpu_count = shapes[i].vcpus, .steal_avg = i + 0.25,
@@ -168,18 +178,25 @@ static void kept_trees_write_what_fresh_ones_write(void)
 	CHECK(together.len == alone.len && memcmp(together.data, alone.data, alone.len) == 0);
 	CHECK(kept && emit_tick(kept, &t.figures, &again) == 0);
 	CHECK(again.len == together.len && memcmp(again.data, together.data, together.len) == 0);
-	/* 8 vm lines, the wide one's 100 vcpu records */
+	/* 10 vm lines, the wide one's 100 vcpu records */
 	CHECK(memchr(together.data, '\0', together.len) == NULL);
 	check_vcpus_belong(together.data, together.len);
 	CHECK(strstr(together.data, "\"vm_name\":\"web \\\"1\\\"\"") != NULL);
 	CHECK(strstr(together.data, "\"record\":\"vcpu\",\"schema\":1,\"host_name\":\"hv\",\"interval_s\":10.000,"
 				    "\"vm_name\":\"wide\",\"vm_uuid\":\"00000000-0000-4000-8000-000000000004\","
-				    "\"process_pid\":1004,\"vcpu_id\":99,\"thread_id\":1004099,"
+				    "\"vm_id\":\"102\",\"process_pid\":1004,\"vcpu_id\":99,\"thread_id\":1004099,"
 				    "\"steal_pct\":14.14,\"run_pct\":1.00}") != NULL);
 	CHECK(strstr(together.data, "\"vm_name\":\"no vcpu\",\"vm_uuid\":\"00000000-0000-4000-8000-000000000002\","
 				    "\"process_pid\":1002,\"vcpu_count\":0,\"other_thread_count\":2,") != NULL);
 	CHECK(strstr(together.data, "\"accel\":\"tcg\",\"vcpu_source\":\"comm\",\"vcpu_count\":3,") != NULL);
 	CHECK(strstr(together.data, "\"accel\":\"kvm\",\"vcpu_source\":\"guest_time\",\"vcpu_count\":1,") != NULL);
+	CHECK(strstr(together.data, "\"vm_name\":\"wide\",\"vm_uuid\":\"00000000-0000-4000-8000-000000000004\","
+				    "\"vm_id\":\"102\",\"process_pid\":1004,\"vcpu_id\":0,") != NULL);
+	CHECK(strstr(together.data, "\"vm_name\":\"unknown\",\"vm_uuid\":\"00000000-0000-4000-8000-000000000005\","
+				    "\"vm_id\":\"103\",\"process_pid\":1005,\"vcpu_source\":\"none\",\"vcpu_count\":0,"
+				    "\"other_thread_count\":5,") != NULL);
+	CHECK(strstr(together.data, "\"vm_name\":\"unknown 2\",\"process_pid\":1008,\"vcpu_source\":\"none\",") != NULL);
+	CHECK(strstr(together.data, "\"vm_name\":\"db\",\"vm_id\":\"101\",\"process_pid\":1001,\"accel\":\"kvm\",") != NULL);
 	{
 		size_t lines = 0;
 		for (size_t k = 0; k < together.len; k++)
