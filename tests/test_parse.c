@@ -91,8 +91,60 @@ static void uuid_forms(void)
 	CHECK(!args.has_uuid && args.uuid_malformed);
 }
 
+/* Proxmox VE passes no -uuid, only -smbios type=1,uuid=...; -uuid wins. */
+static void uuid_from_smbios_type1(void)
+{
+	parse_args(BYTES("/usr/bin/kvm\0-id\000100\0-name\0pve-web,debug-threads=on\0"
+			 "-smbios\0type=1,uuid=6CF17DC3-8341-4ecc-aebd-7503f2583fb3\0"));
+	CHECK(args.has_uuid && !args.uuid_malformed);
+	CHECK_STR(args.uuid, "6cf17dc3-8341-4ecc-aebd-7503f2583fb3");
+	CHECK_STR(args.id, "100");
+	CHECK(name_is("pve-web"));
+	parse_args(BYTES("kvm\0-smbios\0type=1,manufacturer=Red Hat,,Inc.,product=x,uuid=6cf17dc3-8341-4ecc-aebd-7503f2583fb3,"
+			 "serial=s\0"));
+	CHECK(args.has_uuid);
+	CHECK_STR(args.uuid, "6cf17dc3-8341-4ecc-aebd-7503f2583fb3");
+	parse_args(BYTES("kvm\0-smbios\0uuid=6cf17dc3-8341-4ecc-aebd-7503f2583fb3,type=1\0"));
+	CHECK(args.has_uuid);
+	parse_args(BYTES("kvm\0-smbios\0type=2,uuid=6cf17dc3-8341-4ecc-aebd-7503f2583fb3\0"));
+	CHECK(!args.has_uuid && !args.uuid_malformed);
+	parse_args(BYTES("kvm\0-smbios\0type=11,uuid=6cf17dc3-8341-4ecc-aebd-7503f2583fb3\0"));
+	CHECK(!args.has_uuid);
+	parse_args(BYTES("kvm\0-smbios\0type=1,uuid=not-a-uuid\0"));
+	CHECK(!args.has_uuid && args.uuid_malformed);
+	parse_args(BYTES("kvm\0-smbios\0type=1,uuid=6cf17dc3-8341-4ecc-aebd-7503f2583fb3\0"
+			 "-uuid\0" "00000000-0000-4000-8000-000000000001\0"));
+	CHECK_STR(args.uuid, "00000000-0000-4000-8000-000000000001");
+	parse_args(BYTES("kvm\0-smbios\0type=1,uuid=6cf17dc3-8341-4ecc-aebd-7503f2583fb3,,x\0"));
+	CHECK(!args.has_uuid && args.uuid_malformed); /* ",," is part of the value */
+	parse_args(BYTES("kvm\0-smbios\0file=/tmp/x,type=1\0-smbios\0type=1\0"));
+	CHECK(!args.has_uuid && !args.uuid_malformed);
+}
+
+static void vm_id_from_proxmox(void)
+{
+	parse_args(BYTES("/usr/bin/kvm\0-id\000123456789\0"));
+	CHECK_STR(args.id, "123456789");
+	CHECK(!args.id_malformed);
+	parse_args(BYTES("/usr/bin/kvm\0-id\0a\"b\0"));
+	CHECK_STR(args.id, "");
+	CHECK(args.id_malformed);
+	parse_args(BYTES("/usr/bin/kvm\0-id\0\0"));
+	CHECK(args.id_malformed && args.id[0] == '\0');
+	parse_args(BYTES("/usr/bin/kvm\0-id\0000123456789012345678901234567890123\0"));
+	CHECK(args.id_malformed && args.id[0] == '\0');
+	parse_args(BYTES("/usr/bin/kvm\0-name\0x\0"));
+	CHECK(!args.id_malformed && args.id[0] == '\0');
+	parse_args(BYTES("/usr/bin/kvm\0-id\0"));
+	CHECK(!args.id_malformed && args.id[0] == '\0');
+}
+
 static void qemu_program_names(void)
 {
+	CHECK(parse_is_qemu_program(BYTES("kvm-spice")));
+	CHECK(!parse_is_qemu_program(BYTES("kvm-spice2")));
+	CHECK(parse_is_qemu_argv0(BYTES("/usr/bin/kvm\0-id\000100\0")));
+	CHECK(!parse_is_qemu_argv0(BYTES("/bin/bash\0/usr/local/bin/qemu-system-x86_64\0-name\0x\0")));
 	CHECK(parse_is_qemu_program(BYTES("qemu-kvm")));
 	CHECK(parse_is_qemu_program(BYTES("kvm")));
 	CHECK(parse_is_qemu_program(BYTES("qemu-system-x86")));
@@ -210,6 +262,8 @@ int main(void)
 	RUN(name_last_one_wins_and_keeps_bytes);
 	RUN(name_without_final_nul);
 	RUN(uuid_forms);
+	RUN(uuid_from_smbios_type1);
+	RUN(vm_id_from_proxmox);
 	RUN(qemu_program_names);
 	RUN(vcpu_thread_names);
 	RUN(schedstat_lines);
