@@ -1,13 +1,16 @@
 /* golden: the computation on two fixture trees, with fixed clocks.
  *
- *   golden T0DIR T1DIR [--vcpu-records | --text | --prom FILE]
+ *   golden T0DIR T1DIR [--vcpu-records | --text] [--prom FILE] [--interval SEC]
  *
  * Samples T0DIR, then T1DIR (each with a sampler of its own: nothing carries
  * over but what the snapshots hold), pretends they were taken 10 s apart at
- * 2026-06-01T12:00:00Z with USER_HZ 100, and writes the tick's NDJSON to
+ * 2026-06-01T12:00:00Z (or --interval apart: a tree from
+ * scripts/capture-fixture) with USER_HZ 100, and writes the tick's NDJSON to
  * stdout, for tests/run.sh to compare with the case's expected.ndjson. */
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -36,10 +39,38 @@ static int take(const char *root, double offset_s, struct snapshot *snap)
 	err = sampler ? sampler_take(sampler, snap) : -1;
 	snap->mono_s = 1000.0 + offset_s;
 	snap->real.tv_sec = GOLDEN_T0_REALTIME + (time_t)offset_s;
-	snap->real.tv_nsec = 0;
+	snap->real.tv_nsec = (long)((offset_s - (double)(time_t)offset_s) * 1e9);
 	sampler_free(sampler);
 	close(root_fd);
 	return err;
+}
+
+struct golden_args {
+	const char *t0, *t1, *prom_path;
+	bool vcpu_records, text;
+	double interval_s;
+};
+
+static int parse_args(int argc, char **argv, struct golden_args *g)
+{
+	*g = (struct golden_args){ .interval_s = GOLDEN_INTERVAL_S };
+	if (argc < 3)
+		return -1;
+	g->t0 = argv[1];
+	g->t1 = argv[2];
+	for (int i = 3; i < argc; i++) {
+		if (strcmp(argv[i], "--vcpu-records") == 0)
+			g->vcpu_records = true;
+		else if (strcmp(argv[i], "--text") == 0)
+			g->text = true;
+		else if (strcmp(argv[i], "--prom") == 0 && i + 1 < argc)
+			g->prom_path = argv[++i];
+		else if (strcmp(argv[i], "--interval") == 0 && i + 1 < argc && (g->interval_s = atof(argv[++i])) > 0)
+			continue;
+		else
+			return -1;
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -49,24 +80,22 @@ int main(int argc, char **argv)
 	struct buf lines = { 0 };
 	struct emit_options options = { .host_name = "hv-test", .max_line_bytes = DEFAULT_MAX_LINE_BYTES };
 	struct emitter *emitter = NULL;
+	struct prom_state prom = { .clk_tck = GOLDEN_CLK_TCK };
+	struct golden_args g;
 	int status = 1;
 
-	struct prom_state prom = { .clk_tck = GOLDEN_CLK_TCK };
-	const char *prom_path = argc == 5 && strcmp(argv[3], "--prom") == 0 ? argv[4] : NULL;
-
-	if (argc < 3 || argc > 5 || (argc == 5 && !prom_path)) {
-		fprintf(stderr, "usage: golden T0DIR T1DIR [--vcpu-records | --text | --prom FILE]\n");
+	if (parse_args(argc, argv, &g)) {
+		fprintf(stderr, "usage: golden T0DIR T1DIR [--vcpu-records | --text] [--prom FILE] [--interval SEC]\n");
 		return 2;
 	}
-	options.vcpu_records = argc == 4 && strcmp(argv[3], "--vcpu-records") == 0;
+	options.vcpu_records = g.vcpu_records;
 	emitter = emitter_new(&options);
-	if (emitter && take(argv[1], 0, &t0) == 0 && take(argv[2], GOLDEN_INTERVAL_S, &t1) == 0 &&
+	if (emitter && take(g.t0, 0, &t0) == 0 && take(g.t1, g.interval_s, &t1) == 0 &&
 	    rate_compute(&t0, &t1, GOLDEN_CLK_TCK, &figures) == 0 &&
-	    (argc == 4 && strcmp(argv[3], "--text") == 0 ? table_tick(&figures, &lines)
-						       : emit_tick(emitter, &figures, &lines)) == 0 &&
+	    (g.text ? table_tick(&figures, &lines) : emit_tick(emitter, &figures, &lines)) == 0 &&
 	    fwrite(lines.data, 1, lines.len, stdout) == lines.len)
 		status = 0;
-	if (status == 0 && prom_path && (prom_update(&prom, &figures) || prom_write(&prom, prom_path)))
+	if (status == 0 && g.prom_path && (prom_update(&prom, &figures) || prom_write(&prom, g.prom_path)))
 		status = 1;
 	prom_free(&prom);
 	emitter_free(emitter);
