@@ -9,8 +9,10 @@
 int service_notify(const char *text);
 
 /* Looks up how the proc root is mounted (in root_fd's self/mounts); when it
- * is a proc mount with hidepid= and this process is not root, says once on
- * stderr what that hides and how to fix it.  Returns 1 when it warned. */
+ * is a proc mount with hidepid=, this process is not root and cannot in fact
+ * read another user's process there (it is not in the mount's gid= group),
+ * says once on stderr what that hides and how to fix it.  Returns 1 when it
+ * warned. */
 int service_check_hidepid(int root_fd, const char *root_path);
 
 #endif

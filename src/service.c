@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -55,6 +56,29 @@ static const char *find_hidepid(char *mounts, const char *mount_point, char *val
 	return NULL;
 }
 
+/* Whether this process can read another user's process under the root: the
+ * direct test of what hidepid= hides, which also covers membership in the
+ * mount's gid= group (and hidepid=1, which lists but denies). */
+static bool sees_other_users(int root_fd)
+{
+	struct id_list ids = { 0 };
+	bool sees = false;
+
+	if (procfs_list_ids(root_fd, false, &ids) == 0)
+		for (size_t i = 0; i < ids.len; i++) {
+			char path[32], buf[512];
+			struct stat st;
+			snprintf(path, sizeof(path), "%d", ids.entries[i].id);
+			if (fstatat(root_fd, path, &st, 0) != 0 || st.st_uid == geteuid())
+				continue;
+			snprintf(path, sizeof(path), "%d/stat", ids.entries[i].id);
+			sees = procfs_read_file(root_fd, path, buf, sizeof(buf)) > 0;
+			break;
+		}
+	id_list_free(&ids);
+	return sees;
+}
+
 int service_check_hidepid(int root_fd, const char *root_path)
 {
 	char resolved[PATH_MAX], value[64];
@@ -66,7 +90,7 @@ int service_check_hidepid(int root_fd, const char *root_path)
 		return 0;
 	len = procfs_read_file(root_fd, "self/mounts", mounts, 256 * 1024);
 	if (len > 0 && geteuid() != 0 && realpath(root_path, resolved) &&
-	    find_hidepid(mounts, resolved, value, sizeof(value))) {
+	    find_hidepid(mounts, resolved, value, sizeof(value)) && !sees_other_users(root_fd)) {
 		diag("%s is mounted with hidepid=%s: processes of other users (QEMU runs as its own user) are "
 		     "invisible here, so their VMs cannot be reported; add this user to the group named by the "
 		     "mount's gid= option, or mount %s without hidepid", resolved, value, resolved);

@@ -70,6 +70,16 @@ if [ "$(id -u)" -eq 0 ] && mkdir -p "$hp/proc" && mount -t proc -o hidepid=2 pro
 	./kvmsteal --proc-root "$hp/proc" --interval 0.2 --count 1 >/dev/null 2>"$tmp/hp-root.err"
 	check "hidepid: root sees everything, no warning" test ! -s "$tmp/hp-root.err"
 	umount "$hp/proc"
+	# the fix the warning gives: the agent in the group named by gid= sees everything
+	mount -t proc -o hidepid=2,gid=4 proc "$hp/proc"
+	setpriv --reuid=65534 --regid=65534 --groups=4 "$hp/kvmsteal" --proc-root "$hp/proc" --interval 0.2 --count 2 \
+		>/dev/null 2>"$tmp/hp-gid.err"
+	check "hidepid with gid=: no warning for an agent in that group" test ! -s "$tmp/hp-gid.err"
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$hp/kvmsteal" --proc-root "$hp/proc" --interval 0.2 --count 2 \
+		>/dev/null 2>"$tmp/hp-nogid.err"
+	check "hidepid with gid=: still one warning for an agent outside it" \
+		test "$(grep -c 'mounted with hidepid=invisible' "$tmp/hp-nogid.err")" -eq 1
+	umount "$hp/proc"
 else
 	fail "hidepid: needs root to mount a proc instance with hidepid=2"
 fi
