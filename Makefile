@@ -64,10 +64,12 @@ build/spin.img: tests/guest/spin.S | build
 tests: $(TEST_BINS) build/spin.img
 
 # check: unit, golden and CLI tests, then end to end on the real /proc
-# (one after the other: the end-to-end tests measure CPU contention).
+# (one after the other: the end-to-end tests measure CPU contention), the
+# field cases on real processes, and the daemon.
 check: kvmsteal tests
 	LC_ALL=C TZ=UTC bash tests/run.sh
 	LC_ALL=C TZ=UTC bash tests/e2e.sh
+	LC_ALL=C TZ=UTC bash tests/field.sh
 	LC_ALL=C TZ=UTC bash tests/daemon.sh
 
 check-unit: kvmsteal tests
@@ -78,6 +80,9 @@ check-e2e: kvmsteal tests
 
 check-daemon: kvmsteal tests
 	LC_ALL=C TZ=UTC bash tests/daemon.sh
+
+check-field: kvmsteal tests
+	LC_ALL=C TZ=UTC bash tests/field.sh
 
 # libFuzzer targets (clang): every parser and the JSON string path, each run
 # FUZZ_SECONDS on its seed corpus under tests/fuzz/corpus/ (new inputs go to
@@ -118,6 +123,6 @@ uninstall:
 clean:
 	rm -rf build kvmsteal
 
-.PHONY: all tests check check-unit check-e2e check-daemon fuzz demo install uninstall clean
+.PHONY: all tests check check-unit check-e2e check-field check-daemon fuzz demo install uninstall clean
 
 -include $(wildcard build/*.d build/tests/*.d)

@@ -6,7 +6,11 @@
 # with --schema-floor also the /proc listing and the stat read per VM that
 # schema v1 needs (what any agent writing it from /proc pays the kernel).
 #
-#   scripts/bench.sh [--vms N] [--ticks N] [--interval SEC] [--rss-ticks N]
+#   scripts/bench.sh [--vms N] [--ticks N] [--interval SEC] [--rss-ticks N] [--idle-procs N]
+#
+# --idle-procs N also starts N sleeping processes that are not QEMU (a busy
+# host's daemons, shells, containers): each is listed every tick, and kvmsteal
+# re-reads each one's name once every 30 s to see a late exec into QEMU.
 #
 # --interval must be whole seconds (pidstat's unit).  --rss-ticks N then runs
 # kvmsteal for N ticks at 0.1 s on the same processes and prints its resident
@@ -19,14 +23,15 @@
 # Absolute times vary between runs on these shared machines: read the ratios.
 set -u
 cd "$(dirname "$0")/.."
-vms=500 ticks=20 interval=1 rss_ticks=0
+vms=500 ticks=20 interval=1 rss_ticks=0 idle_procs=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--vms) vms=$2; shift 2 ;;
 	--ticks) ticks=$2; shift 2 ;;
 	--interval) interval=$2; shift 2 ;;
 	--rss-ticks) rss_ticks=$2; shift 2 ;;
-	*) echo "usage: $0 [--vms N] [--ticks N] [--interval SEC] [--rss-ticks N]" >&2; exit 64 ;;
+	--idle-procs) idle_procs=$2; shift 2 ;;
+	*) echo "usage: $0 [--vms N] [--ticks N] [--interval SEC] [--rss-ticks N] [--idle-procs N]" >&2; exit 64 ;;
 	esac
 done
 case $interval in *[!0-9]*|0) echo "--interval: whole seconds, at least 1 (pidstat's unit)" >&2; exit 64 ;; esac
@@ -47,6 +52,33 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+if [ "$idle_procs" -gt 0 ]; then
+	# one process that forks the sleepers: starting 20,000 from bash takes minutes
+	cat >"$tmp/idle.c" <<'C'
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+int main(int argc, char **argv)
+{
+	int n = atoi(argv[1]);
+	for (int i = 0; i < n; i++)
+		if (fork() == 0) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			for (;;)
+				pause();
+		}
+	for (;;)
+		pause();
+}
+C
+	cc -O2 -o "$tmp/idle" "$tmp/idle.c" || exit 1
+	"$tmp/idle" "$idle_procs" &
+	pids+=($!)
+	for _ in $(seq 600); do [ "$(pgrep -c -P "${pids[-1]}")" -ge "$idle_procs" ] && break; sleep 0.1; done
+	echo "# $(pgrep -c -P "${pids[-1]}") idle processes that are not QEMU"
+	idle_started=$(date +%s)
+fi
 echo "# starting $vms QEMU-shaped processes x 8 threads"
 for i in $(seq 1 "$vms"); do
 	FAKEQEMU_BUSY=0 FAKEQEMU_NAP_MS=10000 FAKEQEMU_SECONDS=3600 ./build/fakeqemu \
@@ -70,6 +102,11 @@ cpu_ns() { awk '{ print $1 }' "/proc/$1/schedstat"; }
 # the other differed by 10 %.  CPU ns per tick of each one's main thread over
 # $ticks whole intervals, after two intervals of warm-up.
 pid_list=$(echo $vm_pids | tr ' ' ',')
+if [ "$idle_procs" -gt 0 ]; then
+	# measured in steady state: a process younger than 30 s has its name read every tick
+	wait_s=$(( idle_started + 31 - $(date +%s) ))
+	[ "$wait_s" -gt 0 ] && { echo "# waiting ${wait_s} s until the idle processes are older than 30 s"; sleep "$wait_s"; }
+fi
 at() { sleep "$(echo "$interval * $1" | bc)"; }
 ./build/refread "$interval" 1000000 $vm_pids >/dev/null 2>"$tmp/refread.err" &
 measured=$!; at 0.1

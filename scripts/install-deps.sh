@@ -2,13 +2,15 @@
 # Installs, on Debian/Ubuntu, only what is missing:
 #   install-deps.sh          what building kvmsteal (and its demo) needs
 #   install-deps.sh --test   that, plus what the tests need: QEMU for real
-#                            guests, pidstat, jq, socat (QMP), binutils
+#                            guests, pidstat, jq, socat (QMP), curl and the
+#                            real node_exporter, binutils
 # Further package names given as arguments are added.
 set -eu
 packages="make gcc libc6-dev binutils pkg-config libcjson-dev"
 if [ "${1:-}" = "--test" ]; then
 	shift
-	packages="$packages qemu-system-x86 sysstat jq socat prometheus logrotate rsyslog systemd man-db"
+	packages="$packages qemu-system-x86 sysstat jq socat curl prometheus prometheus-node-exporter logrotate rsyslog"
+	packages="$packages systemd man-db util-linux"
 fi
 packages="$packages $*"
 missing=""

@@ -3,8 +3,9 @@
  *
  *   fakeqemu -name guest=NAME,debug-threads=on [-uuid UUID] -smp N [-pidfile F]
  *
- * It re-executes itself so that argv[0] is "qemu-system-x86_64", names its
- * main thread "qemu-system-x86" and starts N vCPU threads named "CPU n/KVM"
+ * It re-executes itself so that argv[0] is "qemu-system-x86_64" (or
+ * $FAKEQEMU_ARGV0, e.g. Proxmox VE's /usr/bin/kvm), names its main thread
+ * "qemu-system-x86" (or $FAKEQEMU_COMM) and starts N vCPU threads named "CPU n/KVM"
  * (FAKEQEMU_ACCEL=tcg: "CPU n/TCG") plus "call_rcu", "IO mon_iothread" and
  * "worker".  The first FAKEQEMU_BUSY vCPUs (default: all) spin, the others
  * sleep (in naps of FAKEQEMU_NAP_MS, default 50; benchmarks use long naps so that
@@ -58,16 +59,15 @@ static void *thread_main(void *arg)
 
 static void reexec_as_qemu(int argc, char **argv)
 {
-	const char *base = strrchr(argv[0], '/');
+	const char *want = getenv("FAKEQEMU_ARGV0") ? getenv("FAKEQEMU_ARGV0") : QEMU_ARGV0;
 	char **args;
 
-	base = base ? base + 1 : argv[0];
-	if (strcmp(base, QEMU_ARGV0) == 0)
+	if (strcmp(argv[0], want) == 0)
 		return;
 	args = calloc((size_t)argc + 1, sizeof(*args));
 	if (!args)
 		exit(1);
-	args[0] = QEMU_ARGV0;
+	args[0] = (char *)want;
 	for (int i = 1; i < argc; i++)
 		args[i] = argv[i];
 	execv("/proc/self/exe", args);
@@ -125,7 +125,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	prctl(PR_SET_PDEATHSIG, SIGTERM); /* never outlive the test that started us */
-	prctl(PR_SET_NAME, "qemu-system-x86");
+	prctl(PR_SET_NAME, getenv("FAKEQEMU_COMM") ? getenv("FAKEQEMU_COMM") : "qemu-system-x86");
 	sigemptyset(&stop_signals);
 	sigaddset(&stop_signals, SIGTERM);
 	sigaddset(&stop_signals, SIGINT);
