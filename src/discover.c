@@ -143,27 +143,29 @@ static int vm_entry_set_identity(struct vm_entry *vm, const char *cmdline, size_
 	return 0;
 }
 
+/* The fd of an open the budget allowed, or -1 with the budget given back. */
+static int kept(struct fd_budget *budget, int fd)
+{
+	if (fd >= 0)
+		return fd;
+	fd_budget_give(budget);
+	return -1;
+}
+
 /* Opens what the budget allows, in the order that saves the most: the
- * directory (every read of the VM goes through it), stat, task/. */
+ * directory (every read of the VM goes through it), stat, task/.  A fd on
+ * stat or task/ without one on the directory would save nothing. */
 static void vm_entry_keep_fds(struct vm_entry *vm)
 {
 	char path[16];
 
 	snprintf(path, sizeof(path), "%d", vm->pid);
-	if (fd_budget_take(vm->budget) && (vm->dir_fd = procfs_open_dir(vm->root_fd, path)) < 0) {
-		fd_budget_give(vm->budget);
-		vm->dir_fd = -1;
-	}
-	if (vm->dir_fd < 0)
-		return; /* by path: a fd on stat or task/ without one on the directory saves nothing */
-	if (fd_budget_take(vm->budget) && (vm->stat_fd = procfs_open_file(vm->dir_fd, "stat")) < 0) {
-		fd_budget_give(vm->budget);
-		vm->stat_fd = -1;
-	}
-	if (fd_budget_take(vm->budget) && (vm->task_fd = procfs_open_dir(vm->dir_fd, "task")) < 0) {
-		fd_budget_give(vm->budget);
-		vm->task_fd = -1;
-	}
+	if (fd_budget_take(vm->budget))
+		vm->dir_fd = kept(vm->budget, procfs_open_dir(vm->root_fd, path));
+	if (vm->dir_fd >= 0 && fd_budget_take(vm->budget))
+		vm->stat_fd = kept(vm->budget, procfs_open_file(vm->dir_fd, "stat"));
+	if (vm->dir_fd >= 0 && fd_budget_take(vm->budget))
+		vm->task_fd = kept(vm->budget, procfs_open_dir(vm->dir_fd, "task"));
 }
 
 /* Builds the entry for the QEMU process found as `found` (its stat read by

@@ -39,7 +39,9 @@ pid_records() { jq -r --argjson pid "$2" "select(.record == \"vm\" and .process_
 
 echo "== 0. a launcher that execs QEMU 35 s after it starts (the agent watches from the start)"
 late_uuid=00000000-0000-4000-8000-00000000a7e0
-bash -c "sleep 35; exec qemu-system-x86_64 -accel $accel -name guest=late-exec,debug-threads=on -uuid $late_uuid \
+# -S: its vCPU waits for "cont", so its start does not load the CPUs while
+# another case measures steal
+bash -c "sleep 35; exec qemu-system-x86_64 -S -accel $accel -name guest=late-exec,debug-threads=on -uuid $late_uuid \
 	-smp 1 ${qemu_args[*]} -pidfile $tmp/late.pid" 2>>"$tmp/qemu.err" &
 launcher=$!
 pids+=("$launcher")
