@@ -54,14 +54,29 @@ struct prom_state {
 	long clk_tck;
 	struct buf text;
 	struct diag_limit write_limit;
+	const char *path;         /* borrowed, for messages */
+	char *base;               /* the file's name in its directory, owned */
+	int dir_fd;               /* the directory, kept open: every file is made relative to it */
+	int lock_fd;              /* .NAME.lock, flock'ed while the agent runs */
 };
+
+#define PROM_FILE_MODE 0644 /* node_exporter runs as its own user; nothing here is secret */
+
+/* Before the first write: opens path's directory, takes the lock file
+ * beside the textfile (.NAME.lock, never removed: removing it would let two
+ * agents lock two files) and checks that a file can be made there.  0;
+ * -EWOULDBLOCK when another kvmsteal holds the lock; -ELOOP when path is a
+ * symbolic link; another -errno.  Call with state zeroed but for clk_tck. */
+int prom_open(struct prom_state *state, const char *path);
 
 /* Adds one tick's figures; VMs not in figures are dropped.  0 or -ENOMEM. */
 int prom_update(struct prom_state *state, const struct tick_figures *figures);
 
-/* Writes the textfile to path.tmp and renames it over path.  0 or -errno
- * (reported on stderr, rate-limited). */
-int prom_write(struct prom_state *state, const char *path);
+/* Writes the textfile: a new file of a random name in the directory (O_EXCL,
+ * O_NOFOLLOW, mode PROM_FILE_MODE whatever the umask), renamed over the
+ * textfile; removed again on any failure.  0 or -errno (reported on
+ * stderr, once a minute at most). */
+int prom_write(struct prom_state *state);
 
 void prom_free(struct prom_state *state);
 

@@ -5,8 +5,6 @@
  * (sample, compute, emit, write) until --count ticks or SIGTERM/SIGINT. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
-#include <limits.h>
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
@@ -20,6 +18,7 @@
 
 #include "diag.h"
 #include "emit.h"
+#include "options.h"
 #include "output.h"
 #include "procfs.h"
 #include "prom.h"
@@ -29,22 +28,9 @@
 #include "table.h"
 #include "text.h"
 
-#define HOST_NAME_BYTES 256
 
 static volatile sig_atomic_t stop_requested;
-static volatile sig_atomic_t reopen_requested;
-
-struct options {
-	double interval_s;
-	unsigned long count; /* 0: until a signal */
-	const char *output_path;
-	const char *proc_root;
-	const char *host_name;
-	const char *prom_path;
-	bool text_format;    /* --format text: a table for a terminal */
-	size_t max_line_bytes;
-	bool vcpu_records;
-};
+static volatile sig_atomic_t hangup_requested;
 
 /* Everything one run holds; main() frees it in one place. */
 struct agent {
@@ -60,158 +46,8 @@ struct agent {
 	struct prom_state prom;
 	char host_name[TEXT_UTF8_MAX(HOST_NAME_BYTES)];
 	long clk_tck;
-	struct diag_limit sample_limit, overrun_limit;
+	struct diag_limit sample_limit, overrun_limit, stopped_limit;
 };
-
-static void usage(FILE *stream)
-{
-	fprintf(stream,
-		"Usage: kvmsteal [OPTION]...\n"
-		"Report the CPU time QEMU/KVM guests' vCPUs wait for a host CPU (their steal\n"
-		"time), per vCPU and per VM, as newline-delimited JSON, from /proc alone.\n"
-		"\n"
-		"  -i, --interval SEC       seconds between samples, decimals allowed (default 10, min 0.1)\n"
-		"  -c, --count N            write N ticks of records after the baseline sample, then exit\n"
-		"  -o, --output FILE        append records to FILE (created 0640; default standard output)\n"
-		"  -p, --proc-root DIR      read processes from DIR instead of /proc\n"
-		"  -H, --host-name NAME     host_name in every record (default: gethostname())\n"
-		"  -f, --format FORMAT      json (default: NDJSON records) or text (a table per tick)\n"
-		"      --max-line-bytes N   longest VM line before its vCPUs move to vcpu records (default 8000)\n"
-		"      --vcpu-records       always write one vcpu record per vCPU instead of the vcpu array\n"
-		"      --prom-file PATH     also keep PATH, a Prometheus textfile (node_exporter), up to date\n"
-		"  -h, --help               show this help and exit\n"
-		"  -V, --version            show the version and exit\n"
-		"\n"
-		"Examples:\n"
-		"  kvmsteal --interval 1 --count 5          five one-second ticks on stdout\n"
-		"  kvmsteal -o /var/log/kvmsteal/kvmsteal.ndjson   run as a daemon; SIGHUP reopens FILE\n"
-		"\n"
-		"Exit status: 0 done or stopped by SIGTERM/SIGINT, 64 usage error, 66 proc root\n"
-		"unreadable, 73 output cannot be opened, 71 out of memory.\n");
-}
-
-static int parse_double(const char *text, double *out)
-{
-	char *end;
-	double value;
-
-	errno = 0;
-	value = strtod(text, &end);
-	if (errno || end == text || *end || !isfinite(value))
-		return -1;
-	*out = value;
-	return 0;
-}
-
-static int parse_ulong(const char *text, unsigned long max, unsigned long *out)
-{
-	char *end;
-	unsigned long value;
-
-	if (*text < '0' || *text > '9')
-		return -1;
-	errno = 0;
-	value = strtoul(text, &end, 10);
-	if (errno || *end || value > max)
-		return -1;
-	*out = value;
-	return 0;
-}
-
-static int usage_error(const char *message, const char *value)
-{
-	diag("%s: '%s' (see kvmsteal --help)", message, value ? value : "");
-	return EX_USAGE;
-}
-
-/* Applies one option with a value; -1 to go on, or EX_USAGE. */
-static int set_option(struct options *opt, int ch, const char *arg)
-{
-	unsigned long value;
-
-	switch (ch) {
-	case 'i':
-		if (parse_double(arg, &opt->interval_s) || opt->interval_s < 0.1 || opt->interval_s > 86400)
-			return usage_error("--interval wants seconds from 0.1 to 86400", arg);
-		return -1;
-	case 'c':
-		if (parse_ulong(arg, ULONG_MAX, &opt->count) || opt->count == 0)
-			return usage_error("--count wants a positive whole number", arg);
-		return -1;
-	case 'H':
-		if (!*arg || strlen(arg) >= HOST_NAME_BYTES)
-			return usage_error("--host-name wants 1 to 255 bytes", arg);
-		opt->host_name = arg;
-		return -1;
-	case 'f':
-		if (strcmp(arg, "json") != 0 && strcmp(arg, "text") != 0)
-			return usage_error("--format wants json or text", arg);
-		opt->text_format = strcmp(arg, "text") == 0;
-		return -1;
-	case 'L':
-		if (parse_ulong(arg, 1 << 30, &value) || value < 512)
-			return usage_error("--max-line-bytes wants a number of bytes, at least 512", arg);
-		opt->max_line_bytes = value;
-		return -1;
-	case 'P':
-		if (!*arg)
-			return usage_error("--prom-file wants a path", arg);
-		opt->prom_path = arg;
-		return -1;
-	}
-	if (ch == 'o')
-		opt->output_path = arg;
-	else
-		opt->proc_root = arg;
-	return -1;
-}
-
-/* Returns -1 to go on, or the exit status (0 after --help/--version). */
-static int parse_options(int argc, char **argv, struct options *opt)
-{
-	static const struct option long_options[] = {
-		{ "interval", required_argument, NULL, 'i' },
-		{ "count", required_argument, NULL, 'c' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "proc-root", required_argument, NULL, 'p' },
-		{ "host-name", required_argument, NULL, 'H' },
-		{ "format", required_argument, NULL, 'f' },
-		{ "max-line-bytes", required_argument, NULL, 'L' },
-		{ "vcpu-records", no_argument, NULL, 'R' },
-		{ "prom-file", required_argument, NULL, 'P' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int ch, status;
-
-	*opt = (struct options){ .interval_s = 10, .proc_root = "/proc",
-				 .max_line_bytes = DEFAULT_MAX_LINE_BYTES };
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":i:c:o:p:H:f:hV", long_options, NULL)) != -1) {
-		if (ch == 'h') {
-			usage(stdout);
-			return 0;
-		}
-		if (ch == 'V') {
-			printf("kvmsteal %s\n", KVMSTEAL_VERSION);
-			return 0;
-		}
-		if (ch == 'R') {
-			opt->vcpu_records = true;
-			continue;
-		}
-		if (ch == ':')
-			return usage_error("option needs a value", argv[optind - 1]);
-		if (!strchr("icopHfLP", ch) || ch == 0)
-			return usage_error("unknown option", argv[optind - 1]);
-		if ((status = set_option(opt, ch, optarg)) >= 0)
-			return status;
-	}
-	if (optind < argc)
-		return usage_error("unexpected argument", argv[optind]);
-	return -1;
-}
 
 static void on_stop(int sig)
 {
@@ -222,7 +58,7 @@ static void on_stop(int sig)
 static void on_hangup(int sig)
 {
 	(void)sig;
-	reopen_requested = 1;
+	hangup_requested = 1;
 }
 
 static void install_signals(void)
@@ -287,16 +123,27 @@ static int take_sample(struct agent *a, struct snapshot *snap)
 	return err;
 }
 
+/* Why a file cannot be opened, in the words an operator needs. */
+static const char *open_error(int err)
+{
+	if (err == -ELOOP)
+		return "it is a symbolic link, and kvmsteal writes only through the real path";
+	if (err == -EWOULDBLOCK)
+		return "another kvmsteal is writing it (it holds its lock)";
+	return strerror(-err);
+}
+
+/* SIGHUP on a file output: reopen it (logrotate's postrotate). */
 static void reopen_if_asked(struct agent *a)
 {
 	int err;
 
-	if (!reopen_requested)
+	if (!hangup_requested || !a->output.path)
 		return;
-	reopen_requested = 0;
+	hangup_requested = 0;
 	err = output_reopen(&a->output);
 	if (err)
-		diag("cannot reopen %s: %s; still writing to the old file", a->output.path, strerror(-err));
+		diag("cannot reopen %s: %s; still writing to the old file", a->output.path, open_error(err));
 }
 
 /* Waits up to left seconds; true when the output is a pipe whose reader has
@@ -315,31 +162,72 @@ static bool reader_gone_within(const struct agent *a, double left)
 	return ppoll(&pipe_end, 1, &ts, NULL) > 0 && (pipe_end.revents & (POLLERR | POLLHUP));
 }
 
-/* Sleeps until the absolute monotonic deadline (a signal or a SIGHUP wakes it
- * early: it goes back to sleep); false when it is time to stop. */
-static bool sleep_until(struct agent *a, double deadline)
+enum wake { WAKE_TICK, WAKE_STOP, WAKE_READER_GONE };
+
+/* Sleeps until the absolute monotonic deadline (a signal wakes it early: it
+ * goes back to sleep).  SIGHUP with standard output as the output (a
+ * terminal, a pipe) means the session is gone: stop, as an interactive
+ * program does; with a file it means reopen. */
+static enum wake sleep_until(struct agent *a, double deadline)
 {
 	while (!stop_requested) {
 		double left;
+		if (hangup_requested && !a->output.path)
+			return WAKE_STOP;
 		reopen_if_asked(a);
 		left = deadline - monotonic_seconds();
 		if (left <= 0)
-			return true;
+			return WAKE_TICK;
 		if (reader_gone_within(a, left))
-			return false;
+			return WAKE_READER_GONE;
 	}
-	return false;
+	return WAKE_STOP;
+}
+
+/* `kvmsteal | head` ends with 0: nothing is wrong.  A FIFO given as --output
+ * is a pipeline a supervisor set up: its reader leaving is an error, so that
+ * Restart=on-failure brings the agent back once a reader is there. */
+static int reader_gone_status(const struct agent *a)
+{
+	if (!a->output.path)
+		return 0;
+	diag("the reader of %s went away; exiting with status %d so that a supervisor restarts kvmsteal",
+	     a->output.path, EX_IOERR);
+	return EX_IOERR;
+}
+
+static double cpu_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A tick ended past the next deadline: was the time lost in the tick
+ * (reading took too long) or before it (the agent stopped by SIGSTOP, not
+ * scheduled, the host suspended)?  The figures are right either way: they
+ * cover the measured interval. */
+static void report_overrun(struct agent *a, double late_by, double tick_s, double tick_cpu_s)
+{
+	if (tick_s >= a->options.interval_s || late_by < tick_s)
+		diag_limited(&a->overrun_limit, 300, "a tick took %.2f s (%.2f s of CPU), longer than --interval %.2f; "
+			     "skipping to the next deadline", tick_s, tick_cpu_s, a->options.interval_s);
+	else
+		diag_limited(&a->stopped_limit, 300, "the agent did not run for %.1f s (stopped by SIGSTOP, or the host "
+			     "suspended); the tick's figures cover the measured interval; skipping to the next deadline",
+			     late_by);
 }
 
 /* Writes one tick's lines; returns 0, or -EPIPE when nobody reads any more. */
 static int write_tick(struct agent *a)
 {
-	if (reopen_requested || output_was_moved(&a->output)) {
+	if ((hangup_requested && a->output.path) || output_was_moved(&a->output)) {
 		int err = output_reopen(&a->output);
-		reopen_requested = 0;
+		hangup_requested = 0;
 		if (err)
-			diag_limited(&a->output.write_limit, 60, "cannot reopen %s: %s",
-				     a->output.path, strerror(-err));
+			diag_limited(&a->output.write_limit, 60, "cannot reopen %s: %s; still writing to the old file",
+				     a->output.path, open_error(err));
 	}
 	return output_write(&a->output, a->lines.data, a->lines.len);
 }
@@ -367,7 +255,7 @@ static int run_tick(struct agent *a)
 	if (a->options.prom_path) {
 		if (prom_update(&a->prom, &a->figures))
 			return -ENOMEM;
-		prom_write(&a->prom, a->options.prom_path);
+		prom_write(&a->prom);
 	}
 	return 0;
 }
@@ -378,19 +266,24 @@ static int run_loop(struct agent *a)
 	double deadline = a->snaps[a->prev].mono_s + interval;
 
 	for (unsigned long tick = 0; a->options.count == 0 || tick < a->options.count; tick++) {
+		enum wake wake = sleep_until(a, deadline);
+		double start, cpu0, now;
 		int err;
-		if (!sleep_until(a, deadline))
-			return 0; /* SIGTERM/SIGINT, or the reader of the pipe left */
+		if (wake != WAKE_TICK)
+			return wake == WAKE_READER_GONE ? reader_gone_status(a) : 0;
+		start = monotonic_seconds();
+		cpu0 = cpu_seconds();
 		err = run_tick(a);
 		if (err == -EPIPE)
-			return 0; /* the reader left (kvmsteal | head): nothing to report */
+			return reader_gone_status(a);
 		if (err)
 			return EX_OSERR;
-		deadline += interval;
-		double now = monotonic_seconds();
-		if (deadline <= now) {
-			diag_limited(&a->overrun_limit, 300, "a tick took longer than --interval; skipping to the next deadline");
+		now = monotonic_seconds();
+		if (deadline + interval <= now) {
+			report_overrun(a, start - deadline, now - start, cpu_seconds() - cpu0);
 			deadline += ceil((now - deadline) / interval) * interval;
+		} else {
+			deadline += interval;
 		}
 	}
 	return 0;
@@ -410,7 +303,13 @@ static int open_everything(struct agent *a)
 	}
 	err = output_open(&a->output, a->options.output_path);
 	if (err) {
-		diag("cannot open the output %s: %s", a->options.output_path, strerror(-err));
+		diag("cannot open the output %s: %s", a->options.output_path, open_error(err));
+		return EX_CANTCREAT;
+	}
+	if (a->options.prom_path && (err = prom_open(&a->prom, a->options.prom_path))) {
+		diag("cannot keep the Prometheus textfile %s: %s%s", a->options.prom_path, open_error(err),
+		     err == -EACCES ? " (the agent's user must be able to create files in its directory: "
+				      "see kvmsteal(8) and the README's Prometheus recipe)" : "");
 		return EX_CANTCREAT;
 	}
 	a->emitter = emitter_new(&emit);
@@ -425,7 +324,7 @@ static int open_everything(struct agent *a)
 int main(int argc, char **argv)
 {
 	struct agent agent = { .root_fd = -1, .output = { .fd = -1 } };
-	int status = parse_options(argc, argv, &agent.options);
+	int status = options_parse(argc, argv, &agent.options);
 
 	if (status >= 0)
 		return status;

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -25,23 +26,37 @@ static void close_torn_line(int fd, int rfd)
 		diag("cannot end the torn last line of the output: %s", strerror(errno));
 }
 
+/* A regular file is locked while the agent writes it, so that a second
+ * agent given the same --output refuses to start instead of interleaving
+ * its ticks. */
+static int lock_regular(int fd, const struct stat *st)
+{
+	if (!S_ISREG(st->st_mode) || flock(fd, LOCK_EX | LOCK_NB) == 0)
+		return 0;
+	return errno == EWOULDBLOCK ? -EWOULDBLOCK : -errno;
+}
+
+/* O_NOFOLLOW: the output path is the agent's own; a symbolic link planted
+ * there (or at a rotated path) fails with ELOOP instead of being written
+ * through.  A FIFO blocks the open until it has a reader, as for any
+ * writer. */
 static int open_path(struct output *out)
 {
 	struct stat st;
-	int fd = open(out->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
-	int rfd;
+	int fd = open(out->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW, 0640);
+	int rfd, err = 0;
 
 	if (fd < 0)
 		return -errno;
-	rfd = open(out->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fstat(fd, &st) || (err = lock_regular(fd, &st))) {
+		err = err ? err : -errno;
+		close(fd);
+		return err;
+	}
+	rfd = open(out->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
 	if (rfd >= 0) {
 		close_torn_line(fd, rfd);
 		close(rfd);
-	}
-	if (fstat(fd, &st)) {
-		int err = -errno;
-		close(fd);
-		return err;
 	}
 	out->fd = fd;
 	out->dev = st.st_dev;
@@ -64,6 +79,7 @@ int output_open(struct output *out, const char *path)
 		return -errno;
 	out->regular = S_ISREG(st.st_mode);
 	out->pipe = S_ISFIFO(st.st_mode);
+	out->tty = isatty(out->fd);
 	close_torn_line(out->fd, out->fd);
 	return 0;
 }
@@ -110,8 +126,8 @@ int output_write(struct output *out, const char *data, size_t len)
 		ssize_t n = write(out->fd, data + done, len - done);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 && errno == EPIPE)
-			return -EPIPE;
+		if (n < 0 && (errno == EPIPE || (errno == EIO && out->tty)))
+			return -EPIPE; /* nobody reads any more */
 		if (n <= 0 || (out->regular && (size_t)n < len - done)) {
 			int err = n < 0 ? errno : ENOSPC;
 			if (done + (n > 0 ? (size_t)n : 0) > 0 && out->regular)

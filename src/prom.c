@@ -2,9 +2,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static void prom_vm_clear(struct prom_vm *vm)
@@ -254,30 +258,126 @@ static int write_all(int fd, const char *data, size_t len)
 	return 0;
 }
 
-int prom_write(struct prom_state *state, const char *path)
+/* A name no other process can have planted: ".NAME." and 16 random hex digits. */
+static int temp_name(const char *base, char *out, size_t size)
 {
-	char tmp[4096];
-	int fd, err;
+	uint64_t bits;
+
+	if (getrandom(&bits, sizeof(bits), 0) != (ssize_t)sizeof(bits))
+		return -errno;
+	return snprintf(out, size, ".%s.%016llx", base, (unsigned long long)bits) < (int)size ? 0 : -ENAMETOOLONG;
+}
+
+/* Creates a temporary file in the directory; its fd, or -errno. */
+static int create_temp(struct prom_state *state, char *name, size_t size)
+{
+	for (int attempt = 0; attempt < 8; attempt++) {
+		int err = temp_name(state->base, name, size), fd;
+		if (err)
+			return err;
+		fd = openat(state->dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0 && fchmod(fd, PROM_FILE_MODE) == 0)
+			return fd;
+		if (fd >= 0) {
+			err = -errno;
+			close(fd);
+			unlinkat(state->dir_fd, name, 0);
+			return err;
+		}
+		if (errno != EEXIST)
+			return -errno;
+	}
+	return -EEXIST;
+}
+
+static int write_temp(struct prom_state *state, char *name, size_t size)
+{
+	int fd = create_temp(state, name, size);
+	int err;
+
+	if (fd < 0)
+		return fd;
+	err = write_all(fd, state->text.data, state->text.len);
+	if (close(fd) != 0 && err == 0)
+		err = -errno;
+	if (err == 0 && renameat(state->dir_fd, name, state->dir_fd, state->base) != 0)
+		err = -errno;
+	if (err)
+		unlinkat(state->dir_fd, name, 0);
+	return err;
+}
+
+int prom_write(struct prom_state *state)
+{
+	char name[NAME_MAX + 1];
+	int err;
 
 	if (format_text(state))
 		return -ENOMEM;
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	err = fd < 0 ? -errno : write_all(fd, state->text.data, state->text.len);
-	if (fd >= 0 && close(fd) != 0 && err == 0)
-		err = -errno;
-	if (err == 0 && rename(tmp, path) != 0)
-		err = -errno;
-	if (err) {
-		unlink(tmp);
-		diag_limited(&state->write_limit, 60, "cannot write the Prometheus file %s: %s", path, strerror(-err));
-	}
+	err = write_temp(state, name, sizeof(name));
+	if (err)
+		diag_limited(&state->write_limit, 60, "cannot write the Prometheus textfile %s: %s; the NDJSON goes on",
+			     state->path, strerror(-err));
 	return err;
+}
+
+static int split_path(struct prom_state *state, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+	char *dir;
+
+	if (!*base || strcmp(base, ".") == 0 || strcmp(base, "..") == 0 || strlen(base) > NAME_MAX - 18)
+		return -EINVAL;
+	if (!(state->base = strdup(base)))
+		return -ENOMEM;
+	dir = slash ? strndup(path, (size_t)(slash - path)) : strdup(".");
+	if (!dir)
+		return -ENOMEM;
+	state->dir_fd = open(*dir ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(dir);
+	return state->dir_fd < 0 ? -errno : 0;
+}
+
+/* The lock file sits beside the textfile; node_exporter reads only *.prom. */
+static int take_lock(struct prom_state *state)
+{
+	char name[NAME_MAX + 1];
+
+	snprintf(name, sizeof(name), ".%s.lock", state->base);
+	state->lock_fd = openat(state->dir_fd, name, O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, PROM_FILE_MODE);
+	if (state->lock_fd < 0)
+		return -errno;
+	return flock(state->lock_fd, LOCK_EX | LOCK_NB) == 0 ? 0 : -errno;
+}
+
+int prom_open(struct prom_state *state, const char *path)
+{
+	struct stat st;
+	char name[NAME_MAX + 1];
+	int err, fd;
+
+	state->path = path;
+	state->dir_fd = state->lock_fd = -1;
+	if ((err = split_path(state, path)) || (err = take_lock(state)))
+		return err;
+	if (fstatat(state->dir_fd, state->base, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+		return -ELOOP; /* rename would replace the link: say so rather than surprise */
+	fd = create_temp(state, name, sizeof(name));
+	if (fd < 0)
+		return fd;
+	close(fd);
+	unlinkat(state->dir_fd, name, 0);
+	return 0;
 }
 
 void prom_free(struct prom_state *state)
 {
+	if (state->path && state->dir_fd >= 0)
+		close(state->dir_fd);
+	if (state->path && state->lock_fd >= 0)
+		close(state->lock_fd); /* the lock goes with it */
+	free(state->base);
 	for (size_t i = 0; i < state->count; i++)
 		prom_vm_clear(&state->vms[i]);
 	free(state->vms);

@@ -95,7 +95,7 @@ int main(int argc, char **argv)
 	    (g.text ? table_tick(&figures, &lines) : emit_tick(emitter, &figures, &lines)) == 0 &&
 	    fwrite(lines.data, 1, lines.len, stdout) == lines.len)
 		status = 0;
-	if (status == 0 && g.prom_path && (prom_update(&prom, &figures) || prom_write(&prom, g.prom_path)))
+	if (status == 0 && g.prom_path && (prom_open(&prom, g.prom_path) || prom_update(&prom, &figures) || prom_write(&prom)))
 		status = 1;
 	prom_free(&prom);
 	emitter_free(emitter);
