@@ -65,11 +65,12 @@ tests: $(TEST_BINS) build/spin.img
 
 # check: unit, golden and CLI tests, then end to end on the real /proc
 # (one after the other: the end-to-end tests measure CPU contention), the
-# field cases on real processes, and the daemon.
+# field cases on real processes, the outputs' safety, and the daemon.
 check: kvmsteal tests
 	LC_ALL=C TZ=UTC bash tests/run.sh
 	LC_ALL=C TZ=UTC bash tests/e2e.sh
 	LC_ALL=C TZ=UTC bash tests/field.sh
+	LC_ALL=C TZ=UTC bash tests/outputs.sh
 	LC_ALL=C TZ=UTC bash tests/daemon.sh
 
 check-unit: kvmsteal tests
@@ -83,6 +84,9 @@ check-daemon: kvmsteal tests
 
 check-field: kvmsteal tests
 	LC_ALL=C TZ=UTC bash tests/field.sh
+
+check-outputs: kvmsteal tests
+	LC_ALL=C TZ=UTC bash tests/outputs.sh
 
 # libFuzzer targets (clang): every parser and the JSON string path, each run
 # FUZZ_SECONDS on its seed corpus under tests/fuzz/corpus/ (new inputs go to
@@ -123,6 +127,6 @@ uninstall:
 clean:
 	rm -rf build kvmsteal
 
-.PHONY: all tests check check-unit check-e2e check-field check-daemon fuzz demo install uninstall clean
+.PHONY: all tests check check-unit check-e2e check-field check-outputs check-daemon fuzz demo install uninstall clean
 
 -include $(wildcard build/*.d build/tests/*.d)

@@ -10,7 +10,7 @@ packages="make gcc libc6-dev binutils pkg-config libcjson-dev"
 if [ "${1:-}" = "--test" ]; then
 	shift
 	packages="$packages qemu-system-x86 sysstat jq socat curl prometheus prometheus-node-exporter logrotate rsyslog"
-	packages="$packages systemd man-db util-linux"
+	packages="$packages systemd man-db util-linux tmux"
 fi
 packages="$packages $*"
 missing=""

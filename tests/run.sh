@@ -235,7 +235,8 @@ check "--prom-file: the fake VM's steal series are there" \
 check "--prom-file: no counter goes down across threads replaced" \
 	awk '/^kvm_.*_total/ { v = $NF; $NF = ""; if (($0 in last) && v + 0 < last[$0] + 0) bad++; last[$0] = v }
 	     END { exit bad > 0 }' $(for i in $(seq 40); do [ -f "$tmp/prom.$i" ] && echo "$tmp/prom.$i"; done)
-check "--prom-file: no temporary file left" test ! -e "$tmp/kvm.prom.tmp"
+check "--prom-file: no temporary file left (only the lock file)" \
+	test "$(ls -A "$tmp" | grep -F 'kvm.prom' | tr '\n' ' ')" = ".kvm.prom.lock kvm.prom "
 ./build/golden tests/fixtures/basic/t0 tests/fixtures/basic/t1 --prom "$tmp/golden.prom" >/dev/null
 check "--prom-file on the basic fixture: promtool" promtool check metrics <"$tmp/golden.prom"
 check "--prom-file on the basic fixture: steal of instance-00001782 vCPU 1 is its delta, 0.78 s" \
