@@ -37,6 +37,7 @@ struct vm_figures {
 	size_t vcpu_first;          /* into tick_figures.vcpus, sorted by id */
 	uint64_t other_wait_ns;     /* the deltas themselves, for counters */
 	uint64_t guest_ticks, user_ticks, system_ticks;
+	uint64_t cpu_ticks;         /* utime + stime: guest time included once */
 };
 
 /* mpstat semantics: percent of all CPUs; user and nice without guest time. */
@@ -44,6 +45,8 @@ struct host_figures {
 	bool valid;
 	unsigned cpu_count;
 	double user, nice, system, idle, iowait, irq, softirq, steal, guest, guest_nice;
+	double vm_cpu;            /* the reported VMs' utime + stime, percent of all CPUs' time */
+	uint64_t total_ticks;     /* all CPUs' time over the interval, clock ticks */
 };
 
 /* Owns its arrays (tick_figures_free); reusable from tick to tick. */

@@ -78,12 +78,12 @@ void emit_format_pct(double value, char out[40])
 
 enum host_field {
 	H_CPU_COUNT, H_VM_COUNT, H_VCPU_COUNT, H_USER, H_NICE, H_SYSTEM, H_IDLE,
-	H_IOWAIT, H_IRQ, H_SOFTIRQ, H_STEAL, H_GUEST, H_GUEST_NICE, HOST_FIELDS
+	H_IOWAIT, H_IRQ, H_SOFTIRQ, H_STEAL, H_GUEST, H_GUEST_NICE, H_VM_CPU, HOST_FIELDS
 };
 static const char *const host_keys[HOST_FIELDS] = {
 	"cpu_count", "vm_count", "vcpu_count", "cpu_user_pct", "cpu_nice_pct", "cpu_system_pct",
 	"cpu_idle_pct", "cpu_iowait_pct", "cpu_irq_pct", "cpu_softirq_pct", "cpu_steal_pct",
-	"cpu_guest_pct", "cpu_guest_nice_pct"
+	"cpu_guest_pct", "cpu_guest_nice_pct", "vm_cpu_pct"
 };
 
 enum vm_field {
@@ -290,7 +290,7 @@ static void fill_host_text(struct emitter *e, const struct tick_figures *f)
 {
 	const struct host_figures *h = &f->host;
 	const double pcts[] = { h->user, h->nice, h->system, h->idle, h->iowait,
-				h->irq, h->softirq, h->steal, h->guest, h->guest_nice };
+				h->irq, h->softirq, h->steal, h->guest, h->guest_nice, h->vm_cpu };
 
 	format_int(h->cpu_count, e->host_text[H_CPU_COUNT]);
 	format_int((long long)f->vm_count, e->host_text[H_VM_COUNT]);

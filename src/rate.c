@@ -43,6 +43,7 @@ static void compute_host(const struct snapshot *prev, const struct snapshot *cur
 	if (!prev->host_valid || !cur->host_valid || total == 0)
 		return;
 	out->valid = true;
+	out->total_ticks = total;
 	out->cpu_count = cur->host.cpu_count;
 	out->user = percent_of(user, total);
 	out->nice = percent_of(nice, total);
@@ -168,6 +169,7 @@ static int compute_vm(const struct snapshot *prev, const struct vm_sample *pvm,
 	vf->guest_ticks = delta(cvm->guest_time, pvm->guest_time);
 	vf->user_ticks = delta_without(cvm->utime, cvm->guest_time, pvm->utime, pvm->guest_time);
 	vf->system_ticks = delta(cvm->stime, pvm->stime);
+	vf->cpu_ticks = delta(cvm->utime, pvm->utime) + vf->system_ticks;
 	vf->guest_pct = tick_pct * (double)vf->guest_ticks;
 	vf->user_pct = tick_pct * (double)vf->user_ticks;
 	vf->system_pct = tick_pct * (double)vf->system_ticks;
@@ -176,6 +178,23 @@ static int compute_vm(const struct snapshot *prev, const struct vm_sample *pvm,
 	summarize_vcpus(out, vf);
 	out->vm_count++;
 	return 0;
+}
+
+/* What the host spends on its guests: the reported VMs' process time as a
+ * share of all CPUs' time, so that busy minus this is the host's own work.
+ * Both count in USER_HZ ticks; capped at 100 (the two are read a few
+ * microseconds apart). */
+static void host_vm_share(struct tick_figures *out)
+{
+	uint64_t vm_ticks = 0;
+
+	if (!out->host.valid)
+		return;
+	for (size_t i = 0; i < out->vm_count; i++)
+		vm_ticks += out->vms[i].cpu_ticks;
+	out->host.vm_cpu = percent_of(vm_ticks, out->host.total_ticks);
+	if (out->host.vm_cpu > 100.0)
+		out->host.vm_cpu = 100.0;
 }
 
 int rate_compute(const struct snapshot *prev, const struct snapshot *cur, long clk_tck,
@@ -200,6 +219,7 @@ int rate_compute(const struct snapshot *prev, const struct snapshot *cur, long c
 		if (compute_vm(prev, &prev->vms[i], cur, cvm, clk_tck, out->interval_s, out))
 			return -ENOMEM;
 	}
+	host_vm_share(out);
 	return 0;
 }
 

@@ -34,7 +34,7 @@ static const struct key_spec host_keys[] = {
 	{ "cpu_idle_pct", PCT100, false },  { "cpu_iowait_pct", PCT100, false },
 	{ "cpu_irq_pct", PCT100, false },   { "cpu_softirq_pct", PCT100, false },
 	{ "cpu_steal_pct", PCT100, false }, { "cpu_guest_pct", PCT100, false },
-	{ "cpu_guest_nice_pct", PCT100, false },
+	{ "cpu_guest_nice_pct", PCT100, false }, { "vm_cpu_pct", PCT100, true },
 };
 
 static const struct key_spec vm_keys[] = {

@@ -65,6 +65,12 @@ measure() {
 	own_schedstat "$@" >"$tmp/own1"
 	check "agent exits 0 after --count 1" test "$agent_rc" -eq 0
 	check "agent output is schema v1" ./build/check_ndjson <"$tmp/agent.out"
+	local share
+	share=$(jq -rs '(map(select(.record == "host"))[0]) as $h |
+		[(map(select(.record == "vm") | .process_guest_pct + .process_user_pct + .process_system_pct) | add) / $h.cpu_count,
+		 $h.vm_cpu_pct] | @tsv' "$tmp/agent.out")
+	check "host vm_cpu_pct is the VMs' process time over all CPUs (from VMs, reported: $share)" \
+		awk -v s="$share" 'BEGIN { split(s, v, "\t"); d = v[1] - v[2]; exit !(v[2] > 0 && d < 1 && -d < 1) }' 
 	awk '$1 == "Average:" && $3 == "-" { print $4, $8 }' "$tmp/pidstat.out" >"$tmp/pidstat.wait"
 	awk 'FNR == 1 { t[FILENAME] = $1; next }
 	     FILENAME == ARGV[1] { w0[$1] = $2; next }
