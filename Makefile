@@ -91,7 +91,7 @@ check-outputs: kvmsteal tests
 # libFuzzer targets (clang): every parser and the JSON string path, each run
 # FUZZ_SECONDS on its seed corpus under tests/fuzz/corpus/ (new inputs go to
 # build/fuzz/, the seeds stay as committed).
-FUZZ_TARGETS = fuzz_cmdline fuzz_schedstat fuzz_pid_stat fuzz_proc_stat fuzz_json_string
+FUZZ_TARGETS = fuzz_cmdline fuzz_schedstat fuzz_pid_stat fuzz_proc_stat fuzz_json_string fuzz_cgroup
 FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all

@@ -42,6 +42,8 @@ struct thread_entry {
 	bool just_opened;  /* its stat was read this tick already */
 	uint8_t name_checks; /* ticks left to look at its name again: QEMU
 	                        names a new thread just after creating it */
+	char *cpus;          /* a vCPU's Cpus_allowed_list, owned; NULL if unknown */
+	uint64_t cpus_at;    /* when to read it again, clock ticks after boot */
 };
 
 struct vm_entry {

@@ -13,6 +13,8 @@
 #define COMM_MAX 16 /* TASK_COMM_LEN: 15 bytes and a NUL */
 #define UUID_TEXT_LEN 36
 #define VM_ID_MAX 32 /* longest -id kept: Proxmox VMIDs are up to 9 digits */
+#define CPU_LIST_MAX 128 /* longest Cpus_allowed_list kept ("0-255" is 5 bytes; a list of
+			    single CPUs past that length is not reported rather than cut) */
 
 /* /proc/PID/task/TID/schedstat: three counters since the thread started. */
 struct schedstat {
@@ -74,6 +76,36 @@ bool parse_is_qemu_program(const char *name, size_t len);
 
 /* True for argv[0] (the bytes up to the first NUL) whose basename qualifies. */
 bool parse_is_qemu_argv0(const char *cmdline, size_t len);
+
+/* /proc/PID/task/TID/status: the value of Cpus_allowed_list ("0-3,8", the
+ * kernel's list format, checked as such) into out (CPU_LIST_MAX + 1 bytes).
+ * 0, or -EINVAL when the line is missing, malformed or longer. */
+int parse_status_cpus(const char *buf, size_t len, char out[CPU_LIST_MAX + 1]);
+
+#define CGROUP_PATH_MAX 1024
+#define CGROUP_CONTROLLERS_MAX 64
+
+/* The cgroup that /proc/PID/task/TID/cgroup gives a thread for the cpu
+ * controller: a cgroup v1 line whose controller list holds "cpu"
+ * ("4:cpu,cpuacct:/machine.slice/..."), else the v2 line "0::/...". */
+struct cgroup_ref {
+	bool v1;
+	char controllers[CGROUP_CONTROLLERS_MAX]; /* v1: the list as printed: the hierarchy's directory */
+	char path[CGROUP_PATH_MAX];               /* "/..." without "." or ".." components */
+};
+
+/* 0, or -EINVAL when there is no such line, or its path could leave the
+ * hierarchy ("..") or is too long. */
+int parse_proc_cgroup(const char *buf, size_t len, struct cgroup_ref *out);
+
+/* cgroup v2 cpu.max: "max PERIOD" (no limit: *quota_us = -1) or "QUOTA PERIOD". */
+int parse_cpu_max(const char *buf, size_t len, int64_t *quota_us, uint64_t *period_us);
+
+/* cgroup v1 cpu.cfs_quota_us or cpu.cfs_period_us: one integer (-1: no quota). */
+int parse_cgroup_int(const char *buf, size_t len, int64_t *out);
+
+/* cpu.stat: the value of key ("throttled_usec" in v2, "throttled_time" ns in v1). */
+int parse_cpu_stat(const char *buf, size_t len, const char *key, uint64_t *out);
 
 /* Returns true and fills out when comm is "CPU <n>/KVM" or "CPU <n>/TCG". */
 bool parse_vcpu_comm(const char *comm, size_t len, struct vcpu_name *out);

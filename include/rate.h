@@ -21,6 +21,7 @@ struct vcpu_figures {
 	double steal_pct; /* 100 * delta run-queue wait / interval, at most 100 */
 	double run_pct;   /* 100 * delta on-CPU time / interval, at most 100 */
 	uint64_t steal_ns, run_ns; /* the deltas themselves, for counters */
+	const char *cpus;          /* Cpus_allowed_list (in the current snapshot), or NULL */
 };
 
 struct vm_figures {

@@ -32,7 +32,10 @@ struct thread_sample {
 	bool tcg;        /* named "CPU n/TCG" */
 	uint64_t cpu_ns; /* schedstat (1) */
 	uint64_t wait_ns;/* schedstat (2): run-queue wait, the guest's steal */
+	size_t cpus_off; /* its Cpus_allowed_list in snapshot.names, or NO_TEXT */
 };
+
+#define NO_TEXT ((size_t)-1)
 
 struct vm_sample {
 	int pid;
@@ -65,6 +68,14 @@ void snapshot_free(struct snapshot *snap);
 /* Appends a VM (threads follow with snapshot_add_thread); NULL on ENOMEM. */
 struct vm_sample *snapshot_add_vm(struct snapshot *snap, const char *name, size_t name_len);
 int snapshot_add_thread(struct snapshot *snap, const struct thread_sample *thread);
+
+/* Copies text (NUL-terminated) into the snapshot; its offset, or NO_TEXT on ENOMEM. */
+size_t snapshot_add_text(struct snapshot *snap, const char *text);
+
+static inline const char *snapshot_text(const struct snapshot *snap, size_t off)
+{
+	return off == NO_TEXT ? NULL : snap->names.data + off;
+}
 
 static inline const char *snapshot_vm_name(const struct snapshot *snap, const struct vm_sample *vm)
 {

@@ -160,8 +160,8 @@ echo
 echo "Syscalls per tick (strace -c, 6 ticks minus 2 ticks, / 4):"
 echo "  $(( (s6 - s2) / 4 )) for $threads threads and $vms VMs"
 # strace -c's columns: % time, seconds, usecs/call, calls, [errors,] syscall
-join <(awk 'NF >= 5 && $1 ~ /^[0-9.]+$/ { print $NF, $4 }' "$tmp/strace.6" | sort) \
-     <(awk 'NF >= 5 && $1 ~ /^[0-9.]+$/ { print $NF, $4 }' "$tmp/strace.2" | sort) |
+join <(awk 'NF >= 5 && $1 ~ /^[0-9.]+$/ && $NF != "total" { print $NF, $4 }' "$tmp/strace.6" | sort) \
+     <(awk 'NF >= 5 && $1 ~ /^[0-9.]+$/ && $NF != "total" { print $NF, $4 }' "$tmp/strace.2" | sort) |
 	awk '{ d = ($2 - $3) / 4; if (d >= 1) printf "    %-16s %8.1f\n", $1, d }' | sort -k2 -n -r
 
 # Memory: resident set of the agent once it tracks every thread, and without VMs.

@@ -40,6 +40,8 @@ static void close_kept(int *fd, struct fd_budget *budget)
 void thread_entry_close(struct thread_entry *thread, struct fd_budget *budget)
 {
 	close_kept(&thread->schedstat_fd, budget);
+	free(thread->cpus);
+	thread->cpus = NULL;
 }
 
 static void vm_entry_free(struct vm_entry *vm)

@@ -115,13 +115,15 @@ static const char *const vcpu_record_keys[VCPU_FIELDS] = { "vcpu_id", "thread_id
  * allocated one by one so that the text never moves. */
 struct vcpu_slot {
 	cJSON *object;
+	cJSON *cpus;        /* the optional "cpus" item: in object, or owned here when detached */
+	bool cpus_attached;
 	char text[VCPU_FIELDS][NUMBER_TEXT];
 };
 
 /* A record tree of one shape, with the string items that change per VM. */
 struct record_tree {
 	cJSON *root; /* NULL until a record of this shape is first written */
-	cJSON *name, *uuid, *id, *accel, *source;
+	cJSON *name, *uuid, *id, *accel, *source, *cpus;
 };
 
 /* What a vm record says about vCPUs: nothing (none measured), only that
@@ -136,7 +138,7 @@ struct emitter {
 	char vcpu_text[VCPU_FIELDS][NUMBER_TEXT]; /* of a vcpu record */
 	cJSON *host;
 	struct record_tree vm[2][2][VCPU_SHAPES]; /* [has a UUID][has an id][vcpu_shape] */
-	struct record_tree vcpu[2][2];            /* vcpu records, [has a UUID][has an id] */
+	struct record_tree vcpu[2][2][2];         /* vcpu records, [has a UUID][has an id][has cpus] */
 	/* Appended to a vm tree only while that tree prints; it holds the first
 	 * slots_in_array slots' objects, the other slots own theirs. */
 	cJSON *vcpu_array;
@@ -231,7 +233,7 @@ static int build_vm_tree(struct emitter *e, struct record_tree *t, bool has_uuid
 	return 0;
 }
 
-static int build_vcpu_tree(struct emitter *e, struct record_tree *t, bool has_uuid, bool has_id)
+static int build_vcpu_tree(struct emitter *e, struct record_tree *t, bool has_uuid, bool has_id, bool has_cpus)
 {
 	t->root = record_root(e, "vcpu");
 	if (!t->root || !add_identity(e, t, has_uuid, has_id))
@@ -239,6 +241,8 @@ static int build_vcpu_tree(struct emitter *e, struct record_tree *t, bool has_uu
 	for (int i = 0; i < VCPU_FIELDS; i++)
 		if (!add_raw(t->root, vcpu_record_keys[i], e->vcpu_text[i]))
 			return tree_failed(t);
+	if (has_cpus && !(t->cpus = add_string_slot(t->root, "cpus")))
+		return tree_failed(t);
 	return 0;
 }
 
@@ -322,6 +326,15 @@ static struct record_tree *vm_tree(struct emitter *e, const struct vm_figures *v
 	return t;
 }
 
+/* The "cpus" item, made once, kept detached while the slot's vCPU has none. */
+static bool add_slot_cpus(struct vcpu_slot *slot)
+{
+	if (!(slot->cpus = add_string_slot(slot->object, "cpus")))
+		return false;
+	cJSON_DetachItemViaPointer(slot->object, slot->cpus);
+	return true;
+}
+
 static int add_slot(struct emitter *e)
 {
 	struct vcpu_slot *slot = calloc(1, sizeof(*slot));
@@ -332,7 +345,7 @@ static int add_slot(struct emitter *e)
 	for (int i = 0; slot->object && i < VCPU_FIELDS; i++)
 		if (!add_raw(slot->object, vcpu_array_keys[i], slot->text[i]))
 			goto fail;
-	if (!slot->object)
+	if (!slot->object || !add_slot_cpus(slot))
 		goto fail;
 	e->slots[e->slot_count++] = slot;
 	return 0;
@@ -341,6 +354,19 @@ fail:
 		cJSON_Delete(slot->object);
 	free(slot);
 	return -ENOMEM;
+}
+
+/* Attaches the slot's cpus item (last, as the schema orders it) or detaches it. */
+static void set_slot_cpus(struct vcpu_slot *slot, const char *cpus)
+{
+	if (cpus) {
+		slot->cpus->valuestring = (char *)cpus;
+		if (!slot->cpus_attached)
+			cJSON_AddItemToObjectCS(slot->object, "cpus", slot->cpus);
+	} else if (slot->cpus_attached) {
+		cJSON_DetachItemViaPointer(slot->object, slot->cpus);
+	}
+	slot->cpus_attached = cpus != NULL;
 }
 
 /* Makes the vcpu array hold vm's vCPUs, with their figures. */
@@ -353,8 +379,10 @@ static int fill_vcpu_array(struct emitter *e, const struct tick_figures *f, cons
 			return -ENOMEM;
 		cJSON_AddItemToArray(e->vcpu_array, e->slots[e->slots_in_array++]->object);
 	}
-	for (size_t k = 0; k < vm->vcpu_count; k++)
+	for (size_t k = 0; k < vm->vcpu_count; k++) {
 		fill_vcpu_text(e->slots[k]->text, &f->vcpus[vm->vcpu_first + k]);
+		set_slot_cpus(e->slots[k], f->vcpus[vm->vcpu_first + k].cpus);
+	}
 	return 0;
 }
 
@@ -395,13 +423,16 @@ static int emit_vcpu_records(struct emitter *e, const struct tick_figures *f, co
 			     struct buf *out)
 {
 	bool has_uuid = vm->vm->has_uuid, has_id = vm->vm->id[0] != '\0';
-	struct record_tree *t = &e->vcpu[has_uuid][has_id];
 
-	if (!t->root && build_vcpu_tree(e, t, has_uuid, has_id))
-		return -ENOMEM;
-	point_identity(t, vm);
 	for (size_t k = 0; k < vm->vcpu_count; k++) {
-		fill_vcpu_text(e->vcpu_text, &f->vcpus[vm->vcpu_first + k]);
+		const struct vcpu_figures *v = &f->vcpus[vm->vcpu_first + k];
+		struct record_tree *t = &e->vcpu[has_uuid][has_id][v->cpus != NULL];
+		if (!t->root && build_vcpu_tree(e, t, has_uuid, has_id, v->cpus != NULL))
+			return -ENOMEM;
+		point_identity(t, vm);
+		if (t->cpus)
+			t->cpus->valuestring = (char *)v->cpus;
+		fill_vcpu_text(e->vcpu_text, v);
 		if (append_line(t->root, out, NULL))
 			return -ENOMEM;
 	}
@@ -459,12 +490,15 @@ void emitter_free(struct emitter *e)
 		for (int i = 0; i < 2; i++) {
 			for (int shape = 0; shape < VCPU_SHAPES; shape++)
 				cJSON_Delete(e->vm[u][i][shape].root);
-			cJSON_Delete(e->vcpu[u][i].root);
+			cJSON_Delete(e->vcpu[u][i][0].root);
+			cJSON_Delete(e->vcpu[u][i][1].root);
 		}
 	cJSON_Delete(e->vcpu_array); /* with the objects of the slots in it */
 	for (size_t i = 0; i < e->slot_count; i++) {
 		if (i >= e->slots_in_array)
 			cJSON_Delete(e->slots[i]->object);
+		if (!e->slots[i]->cpus_attached)
+			cJSON_Delete(e->slots[i]->cpus);
 		free(e->slots[i]);
 	}
 	free(e->slots);

@@ -181,6 +181,172 @@ int parse_proc_stat(const char *buf, size_t len, struct host_stat *out)
 	return out->cpu_count > 0 ? 0 : -EINVAL;
 }
 
+/* "N" or "N-M", comma-separated: what the kernel prints for a cpumask list. */
+static bool is_cpu_list(const char *p, const char *end)
+{
+	bool need_digit = true, in_range = false;
+
+	if (p == end)
+		return false;
+	for (; p < end; p++) {
+		if (*p >= '0' && *p <= '9') {
+			need_digit = false;
+		} else if (need_digit) {
+			return false;
+		} else if (*p == '-' && !in_range) {
+			in_range = need_digit = true;
+		} else if (*p == ',') {
+			in_range = false;
+			need_digit = true;
+		} else {
+			return false;
+		}
+	}
+	return !need_digit;
+}
+
+int parse_status_cpus(const char *buf, size_t len, char out[CPU_LIST_MAX + 1])
+{
+	static const char key[] = "Cpus_allowed_list:";
+	const char *end = buf + len;
+
+	for (const char *line = buf; line < end; line = next_line(line, end)) {
+		const char *value, *eol;
+		if (!starts_with(line, end, key))
+			continue;
+		value = line + sizeof(key) - 1;
+		while (value < end && (*value == '\t' || *value == ' '))
+			value++;
+		eol = memchr(value, '\n', (size_t)(end - value));
+		eol = eol ? eol : end;
+		if (eol - value > CPU_LIST_MAX || !is_cpu_list(value, eol))
+			return -EINVAL;
+		memcpy(out, value, (size_t)(eol - value));
+		out[eol - value] = '\0';
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* A cgroup path as /proc prints it: absolute, and no component "." or ".."
+ * (that would name a directory outside the hierarchy given). */
+static bool safe_cgroup_path(const char *p, const char *end)
+{
+	if (p == end || *p != '/' || end - p >= CGROUP_PATH_MAX)
+		return false;
+	while (p < end) {
+		const char *slash = memchr(p + 1, '/', (size_t)(end - p - 1));
+		const char *next = slash ? slash : end;
+		size_t n = (size_t)(next - p - 1);
+		if ((n == 1 && p[1] == '.') || (n == 2 && p[1] == '.' && p[2] == '.'))
+			return false;
+		for (const char *q = p + 1; q < next; q++)
+			if ((unsigned char)*q < 0x20)
+				return false;
+		p = next;
+	}
+	return true;
+}
+
+static bool list_has_cpu(const char *p, const char *end)
+{
+	while (p < end) {
+		const char *comma = memchr(p, ',', (size_t)(end - p));
+		const char *item_end = comma ? comma : end;
+		if (item_end - p == 3 && memcmp(p, "cpu", 3) == 0)
+			return true;
+		p = item_end + 1;
+	}
+	return false;
+}
+
+static void set_cgroup_ref(struct cgroup_ref *out, bool v1, const char *list, const char *list_end,
+			   const char *path, const char *path_end)
+{
+	out->v1 = v1;
+	memcpy(out->controllers, list, (size_t)(list_end - list));
+	out->controllers[list_end - list] = '\0';
+	memcpy(out->path, path, (size_t)(path_end - path));
+	out->path[path_end - path] = '\0';
+}
+
+int parse_proc_cgroup(const char *buf, size_t len, struct cgroup_ref *out)
+{
+	const char *end = buf + len;
+	bool have_v2 = false;
+
+	memset(out, 0, sizeof(*out));
+	for (const char *line = buf; line < end; line = next_line(line, end)) {
+		const char *eol = memchr(line, '\n', (size_t)(end - line));
+		const char *c1 = memchr(line, ':', (size_t)((eol ? eol : end) - line)), *c2;
+		eol = eol ? eol : end;
+		if (!c1 || !(c2 = memchr(c1 + 1, ':', (size_t)(eol - c1 - 1))))
+			continue;
+		if (!safe_cgroup_path(c2 + 1, eol))
+			continue;
+		if (c1 - line == 1 && line[0] == '0' && c2 == c1 + 1 && !have_v2) {
+			set_cgroup_ref(out, false, c1, c1, c2 + 1, eol);
+			have_v2 = true;
+		} else if (c2 - c1 - 1 < CGROUP_CONTROLLERS_MAX && list_has_cpu(c1 + 1, c2)) {
+			set_cgroup_ref(out, true, c1 + 1, c2, c2 + 1, eol);
+			return 0; /* the v1 cpu controller is where limits act, when it exists */
+		}
+	}
+	return have_v2 ? 0 : -EINVAL;
+}
+
+static int read_i64(struct cursor *c, int64_t *out)
+{
+	uint64_t value;
+	bool negative;
+
+	skip_blanks(c);
+	negative = c->p < c->end && *c->p == '-';
+	if (negative)
+		c->p++;
+	if (read_u64(c, &value) || value > (uint64_t)INT64_MAX)
+		return -EINVAL;
+	*out = negative ? -(int64_t)value : (int64_t)value;
+	return 0;
+}
+
+int parse_cpu_max(const char *buf, size_t len, int64_t *quota_us, uint64_t *period_us)
+{
+	struct cursor c = { buf, buf + len };
+
+	skip_blanks(&c);
+	if (starts_with(c.p, c.end, "max") && (c.end - c.p == 3 || c.p[3] == ' ')) {
+		*quota_us = -1;
+		c.p += 3;
+	} else if (read_i64(&c, quota_us) || *quota_us <= 0) {
+		return -EINVAL;
+	}
+	if (read_u64(&c, period_us) || *period_us == 0 || !at_line_end(&c))
+		return -EINVAL;
+	return 0;
+}
+
+int parse_cgroup_int(const char *buf, size_t len, int64_t *out)
+{
+	struct cursor c = { buf, buf + len };
+
+	return read_i64(&c, out) || !at_line_end(&c) ? -EINVAL : 0;
+}
+
+int parse_cpu_stat(const char *buf, size_t len, const char *key, uint64_t *out)
+{
+	const char *end = buf + len;
+	size_t key_len = strlen(key);
+
+	for (const char *line = buf; line < end; line = next_line(line, end)) {
+		struct cursor c = { line + key_len, next_line(line, end) };
+		if ((size_t)(end - line) <= key_len || memcmp(line, key, key_len) != 0 || line[key_len] != ' ')
+			continue;
+		return read_u64(&c, out) || !at_line_end(&c) ? -EINVAL : 0;
+	}
+	return -EINVAL;
+}
+
 bool parse_is_qemu_program(const char *name, size_t len)
 {
 	static const char prefix[] = "qemu-system-";

@@ -118,6 +118,7 @@ static int compute_threads(const struct snapshot *prev, const struct vm_sample *
 			.run_pct = thread_percent(b[j].cpu_ns - a[i].cpu_ns, interval_s),
 			.steal_ns = b[j].wait_ns - a[i].wait_ns,
 			.run_ns = b[j].cpu_ns - a[i].cpu_ns,
+			.cpus = snapshot_text(cur, b[j].cpus_off),
 		};
 		if (push_vcpu(out, &vcpu))
 			return -ENOMEM;

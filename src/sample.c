@@ -197,6 +197,33 @@ static void number_vcpus(struct vm_entry *vm)
 	}
 }
 
+#define CPUS_REFRESH_S 60
+
+/* Where a vCPU may run (its affinity, Cpus_allowed_list): read when it is
+ * first a vCPU and again every CPUS_REFRESH_S, as pinning changes at run time
+ * (virsh vcpupin, taskset).  Other threads are not read. */
+static void refresh_cpus(const struct sampler *s, const struct vm_entry *vm, struct thread_entry *thread,
+			 uint64_t now_ticks)
+{
+	char path[48], buf[4096], cpus[CPU_LIST_MAX + 1];
+	ssize_t len;
+
+	if (thread->vcpu_id < 0 || (thread->cpus && now_ticks < thread->cpus_at))
+		return;
+	thread->cpus_at = now_ticks + (uint64_t)(CPUS_REFRESH_S * s->table.clk_tck);
+	snprintf(path, sizeof(path), "task/%d/status", thread->tid);
+	len = vm_read_file(vm, path, buf, sizeof(buf));
+	if (len < 0 || parse_status_cpus(buf, (size_t)len, cpus)) {
+		free(thread->cpus);
+		thread->cpus = NULL; /* unknown: no cpus key, never a made-up one */
+		return;
+	}
+	if (!thread->cpus || strcmp(thread->cpus, cpus) != 0) {
+		free(thread->cpus);
+		thread->cpus = strdup(cpus);
+	}
+}
+
 static int thread_entry_open(struct sampler *s, struct vm_entry *vm, int tid, struct thread_entry *thread)
 {
 	char path[48];
@@ -344,8 +371,11 @@ static int sample_threads(struct sampler *s, struct vm_entry *vm, struct snapsho
 			struct thread_sample sample = {
 				.tid = thread->tid, .starttime = thread->starttime,
 				.vcpu_id = thread->vcpu_id, .tcg = thread->tcg,
-				.cpu_ns = stat.cpu_ns, .wait_ns = stat.wait_ns,
+				.cpu_ns = stat.cpu_ns, .wait_ns = stat.wait_ns, .cpus_off = NO_TEXT,
 			};
+			if (thread->cpus && thread->vcpu_id >= 0 &&
+			    (sample.cpus_off = snapshot_add_text(snap, thread->cpus)) == NO_TEXT)
+				return -ENOMEM;
 			if (snapshot_add_thread(snap, &sample))
 				return -ENOMEM;
 		}
@@ -379,7 +409,7 @@ static void warn_if_no_schedstat(struct sampler *s)
 	s->warned_no_schedstat = true;
 }
 
-static int sample_vm(struct sampler *s, struct vm_entry *vm, struct snapshot *snap)
+static int sample_vm(struct sampler *s, struct vm_entry *vm, struct snapshot *snap, uint64_t now_ticks)
 {
 	struct vm_sample *sample;
 
@@ -388,6 +418,8 @@ static int sample_vm(struct sampler *s, struct vm_entry *vm, struct snapshot *sn
 	for (size_t i = 0; i < vm->thread_count; i++)
 		recheck_thread(vm, &vm->threads[i]);
 	number_vcpus(vm);
+	for (size_t i = 0; i < vm->thread_count; i++)
+		refresh_cpus(s, vm, &vm->threads[i], now_ticks);
 	sample = snapshot_add_vm(snap, vm->name, vm->name_len);
 	if (!sample)
 		return -ENOMEM;
@@ -415,16 +447,18 @@ static uint64_t boot_ticks(const struct sampler *s)
 
 int sampler_take(struct sampler *s, struct snapshot *snap)
 {
+	uint64_t now_ticks;
 	int err;
 
 	snapshot_clear(snap);
 	read_host(s, snap);
-	err = vm_table_scan(&s->table, s->root_fd, boot_ticks(s));
+	now_ticks = boot_ticks(s);
+	err = vm_table_scan(&s->table, s->root_fd, now_ticks);
 	if (err)
 		return err;
 	s->threads_read = s->threads_blank = s->threads_seen = 0;
 	for (size_t i = 0; i < s->table.cur.vm_count; i++) {
-		err = sample_vm(s, s->table.cur.vms[i], snap);
+		err = sample_vm(s, s->table.cur.vms[i], snap, now_ticks);
 		if (err)
 			return err;
 	}

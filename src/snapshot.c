@@ -45,3 +45,10 @@ int snapshot_add_thread(struct snapshot *snap, const struct thread_sample *threa
 		snap->vms[snap->vm_count - 1].thread_count++;
 	return 0;
 }
+
+size_t snapshot_add_text(struct snapshot *snap, const char *text)
+{
+	size_t off = snap->names.len;
+
+	return buf_append(&snap->names, text, strlen(text) + 1) ? NO_TEXT : off;
+}

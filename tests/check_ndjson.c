@@ -14,7 +14,7 @@
 
 #include "text.h"
 
-enum kind { STR, ID, INT, PCT, PCT100, UUID, TIMESTAMP, INTERVAL, RECORD, SCHEMA, ACCEL, SOURCE, VCPUS };
+enum kind { STR, ID, CPULIST, INT, PCT, PCT100, UUID, TIMESTAMP, INTERVAL, RECORD, SCHEMA, ACCEL, SOURCE, VCPUS };
 
 struct key_spec {
 	const char *key;
@@ -60,11 +60,12 @@ static const struct key_spec vcpu_record_keys[] = {
 	{ "vm_name", STR, false },     { "vm_uuid", UUID, true },    { "vm_id", ID, true },
 	{ "process_pid", INT, false },
 	{ "vcpu_id", INT, false },     { "thread_id", INT, false },  { "steal_pct", PCT100, false },
-	{ "run_pct", PCT100, false },
+	{ "run_pct", PCT100, false },  { "cpus", CPULIST, true },
 };
 
 static const struct key_spec vcpu_item_keys[] = {
 	{ "id", INT, false }, { "tid", INT, false }, { "steal_pct", PCT100, false }, { "run_pct", PCT100, false },
+	{ "cpus", CPULIST, true },
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -120,6 +121,27 @@ static bool matches(const char *s, const char *pattern)
 	return *s == '\0';
 }
 
+/* "N" or "N-M", comma-separated, as the schema's cpulist pattern says. */
+static bool cpu_list(const char *p)
+{
+	for (;;) {
+		if (!isdigit((unsigned char)*p))
+			return false;
+		while (isdigit((unsigned char)*p))
+			p++;
+		if (*p == '-') {
+			if (!isdigit((unsigned char)*++p))
+				return false;
+			while (isdigit((unsigned char)*p))
+				p++;
+		}
+		if (*p == '\0')
+			return true;
+		if (*p++ != ',')
+			return false;
+	}
+}
+
 static bool is_int(const cJSON *item, double min)
 {
 	return cJSON_IsNumber(item) && item->valuedouble == floor(item->valuedouble) && item->valuedouble >= min;
@@ -151,6 +173,7 @@ static void check_value(const cJSON *item, const struct key_spec *spec, struct l
 	case ACCEL: if (!cJSON_IsString(item) || (strcmp(item->valuestring, "kvm") && strcmp(item->valuestring, "tcg"))) fail(ctx, k, "not kvm/tcg"); break;
 	case SOURCE: if (!cJSON_IsString(item) || (strcmp(item->valuestring, "comm") && strcmp(item->valuestring, "guest_time") && strcmp(item->valuestring, "none"))) fail(ctx, k, "not comm/guest_time/none"); break;
 	case ID: if (!cJSON_IsString(item) || !item->valuestring[0]) fail(ctx, k, "not a non-empty string"); break;
+	case CPULIST: if (!cJSON_IsString(item) || !cpu_list(item->valuestring)) fail(ctx, k, "not a CPU list (2-3,8)"); break;
 	case VCPUS:
 		if (!cJSON_IsArray(item)) {
 			fail(ctx, k, "not an array");

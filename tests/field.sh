@@ -34,6 +34,15 @@ kvm_usable && accel=kvm
 echo "     guests use -accel $accel"
 qemu_args=(-m 64 -nodefaults -no-user-config -display none)
 
+# wait_for_vcpus PID N: QEMU writes its pidfile before it starts its vCPU threads
+wait_for_vcpus() {
+	for _ in $(seq 100); do
+		[ "$(cat /proc/"$1"/task/*/comm 2>/dev/null | grep -c '^CPU [0-9]*/')" -ge "$2" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 # jq over the records of one pid: pid_records FILE PID FILTER
 pid_records() { jq -r --argjson pid "$2" "select(.record == \"vm\" and .process_pid == \$pid) | $3" "$1"; }
 
@@ -49,6 +58,11 @@ launched=$(date +%s.%N)
 ./kvmsteal --interval 1 --output "$tmp/late.ndjson" 2>"$tmp/late.err" &
 late_agent=$!
 pids+=("$late_agent")
+# and a vCPU pinned while that agent runs: its cpus must follow within 60 s
+start_fake pinned 0 -name guest=pinned,debug-threads=on -smp 2
+pinned_tid=$(grep -l '^CPU 1/KVM$' /proc/"$(cat "$tmp/pinned.pid")"/task/*/comm | cut -d/ -f5)
+( sleep 3; taskset -p -c 1 "$pinned_tid" >/dev/null ) &
+pinned_at=$(( $(date +%s) + 3 ))
 
 echo "== 1. a wrapper script named qemu-system-x86_64 that runs QEMU as its child"
 mkdir -p "$tmp/bin" "$tmp/prom"
@@ -61,6 +75,7 @@ wrapper=$!
 pids+=("$wrapper")
 wait_for_file "$tmp/wrapped.pid"
 wrapped=$(cat "$tmp/wrapped.pid")
+wait_for_vcpus "$wrapped" 2
 check "wrapper: the kernel names the script's process like QEMU ($(cat /proc/$wrapper/comm))" \
 	test "$(cat /proc/$wrapper/comm)" = qemu-system-x86 -a "$wrapped" != "$wrapper"
 ./kvmsteal --interval 0.5 --count 2 --prom-file "$tmp/wrapper.prom" >"$tmp/wrapper.out" 2>"$tmp/wrapper.err"
@@ -78,6 +93,7 @@ FAKEQEMU_ARGV0=/usr/bin/kvm FAKEQEMU_COMM=kvm start_fake pve100 1 -id 100 -name 
 FAKEQEMU_ARGV0=/usr/bin/kvm FAKEQEMU_COMM=kvm start_fake pve101 0 -id 101 -name 'pve-web,debug-threads=on' \
 	-smbios 'type=1,uuid=5d0f3a2c-1b4e-4f6a-8c7d-9e0f1a2b3c4d' -smp 1
 p100=$(cat "$tmp/pve100.pid"); p101=$(cat "$tmp/pve101.pid")
+taskset -p -c 0 "$(grep -l '^CPU 1/KVM$' /proc/"$p100"/task/*/comm | cut -d/ -f5)" >/dev/null
 check "proxmox: the process runs as /usr/bin/kvm, comm kvm" \
 	test "$(tr '\0' '\n' </proc/$p100/cmdline | head -n 1)/$(cat /proc/$p100/comm)" = /usr/bin/kvm/kvm
 ./kvmsteal --interval 0.5 --count 1 --prom-file "$tmp/pve.prom" >"$tmp/pve.out"
@@ -86,6 +102,8 @@ check "proxmox: name, UUID from -smbios, vm_id, 2 vCPUs" \
 	"pve-web/6cf17dc3-8341-4ecc-aebd-7503f2583fb3/100/2"
 check "proxmox: a second VM with the same name keeps its own id and UUID" \
 	test "$(pid_records "$tmp/pve.out" "$p101" '"\(.vm_name)/\(.vm_uuid)/\(.vm_id)"')" = "pve-web/5d0f3a2c-1b4e-4f6a-8c7d-9e0f1a2b3c4d/101"
+check "proxmox: each vCPU's cpus is its affinity (vCPU 1 pinned to CPU 0 by taskset)" \
+	test "$(pid_records "$tmp/pve.out" "$p100" '[.vcpu[] | "\(.id):\(.cpus)"] | join(" ")')" = "0:0-$(( $(nproc) - 1 )) 1:0"
 check "proxmox: vm_id is a label in the textfile" \
 	grep -q '^kvm_vcpu_steal_seconds_total{vm_name="pve-web",vm_uuid="6cf17dc3-8341-4ecc-aebd-7503f2583fb3",vm_id="100",vcpu="1"} ' "$tmp/pve.prom"
 ./kvmsteal --interval 0.5 --count 1 --format text >"$tmp/pve.txt"
@@ -132,7 +150,7 @@ check "node_exporter: the collisions fixture's textfile served whole" serves_all
 if serves_all "$tmp/dup.prom" control; then fail "node_exporter: the control, one label set twice, is caught"
 else pass "node_exporter: the control, one label set twice, is caught"; fi
 rm -f "$tmp/prom"/*.prom
-kill_pidfiles; rm -f "$tmp"/twin*.pid "$tmp"/anon*.pid
+for f in "$tmp"/twin?.pid "$tmp"/anon?.pid; do kill "$(cat "$f")"; rm -f "$f"; done
 
 echo "== 4. a real QEMU without debug-threads (vCPUs not named), and one renamed by -name ...,process="
 cp build/spin.img "$tmp/plain.img"
@@ -186,10 +204,14 @@ sed 's/^/     /' "$tmp/fd16.err"
 echo "== 6. a captured fixture tree gives the agent's figures for the same window"
 start_hogs 1
 sleep 0.5
-./kvmsteal --interval 5 --count 1 >"$tmp/cap-agent.out" &
-cap_agent=$!
-scripts/capture-fixture --interval 5 "$tmp/cap" 2>/dev/null
-wait "$cap_agent"
+# the agent starts as soon as the capture's first counters are read, so that
+# both cover the same 5 s within a few ms (steal under contention varies by
+# a point between windows a fraction of a second apart)
+scripts/capture-fixture --interval 5 --mark "$tmp/cap.mark" "$tmp/cap" 2>/dev/null &
+capture=$!
+for _ in $(seq 500); do [ -e "$tmp/cap.mark" ] && break; sleep 0.01; done
+./kvmsteal --interval 5 --count 1 >"$tmp/cap-agent.out"
+wait "$capture"
 ./build/golden "$tmp/cap/t0" "$tmp/cap/t1" --interval "$(cat "$tmp/cap/interval_s")" >"$tmp/cap-golden.out"
 check "capture: the golden output is schema v1" ./build/check_ndjson <"$tmp/cap-golden.out"
 jq -r 'select(.record == "vm") | .vcpu[]? | "\(.tid) \(.steal_pct)"' "$tmp/cap-agent.out" | sort >"$tmp/cap-a"
@@ -200,7 +222,10 @@ check "capture: every vCPU of the guests in both ($(wc -l <"$tmp/cap-joined"))" 
 check "capture: steal within 0.5 points of the agent's, vCPU by vCPU" \
 	awk '{ d = $2 - $3; if (d > 0.5 || d < -0.5) bad++ } END { exit bad > 0 || NR == 0 }' "$tmp/cap-joined"
 check "capture: some vCPU shows steal (the comparison is not of zeros)" awk '$2 > 5 { ok = 1 } END { exit !ok }' "$tmp/cap-joined"
-for pid in "${pids[@]}"; do [ "$pid" != "$launcher" ] && [ "$pid" != "$late_agent" ] && kill "$pid" 2>/dev/null; done
+pinned=$(cat "$tmp/pinned.pid")
+for pid in "${pids[@]}"; do
+	[ "$pid" != "$launcher" ] && [ "$pid" != "$late_agent" ] && [ "$pid" != "$pinned" ] && kill "$pid" 2>/dev/null
+done
 for g in 1 2 3; do kill "$(cat "$tmp/fd$g.pid")" 2>/dev/null; rm -f "$tmp/fd$g.pid"; done
 
 echo "== 0. (end) the late exec"
@@ -221,6 +246,12 @@ check "late: reported with its name, UUID and vCPU" \
 	test "$(pid_records "$tmp/late.ndjson" "$launcher" '"\(.vm_name)/\(.vm_uuid)/\(.vcpu_count)"' | tail -n 1)" = \
 	"late-exec/$late_uuid/1"
 check "late: no diagnostics" test ! -s "$tmp/late.err"
+wait_s=$(( pinned_at + 62 - $(date +%s) ))
+[ "$wait_s" -gt 0 ] && { echo "     waiting ${wait_s} s for the pinned vCPU's affinity to be read again"; sleep "$wait_s"; }
+kill "$late_agent"; wait "$late_agent" 2>/dev/null
+seen=$(pid_records "$tmp/late.ndjson" "$pinned" '.vcpu[] | select(.id == 1) | .cpus' | uniq | tr '\n' ' ')
+check "pinned at run time: vCPU 1's cpus went from all CPUs to 1 within 60 s ($seen)" \
+	test "$seen" = "0-$(( $(nproc) - 1 )) 1 "
 
 echo
 if [ "$failures" -ne 0 ]; then echo "$failures field test(s) FAILED"; exit 1; fi

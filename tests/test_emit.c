@@ -123,7 +123,9 @@ static void shape_tick_init(struct shape_tick *t)
 		for (size_t k = 0; k < shapes[i].vcpus; k++)
 			t->vcpus[next_vcpu++] = (struct vcpu_figures){ .id = (int)k, .tid = s->pid * 1000 + (int)k,
 								       .steal_pct = (double)k / 7,
-								       .run_pct = 100.0 - (double)k };
+								       .run_pct = 100.0 - (double)k,
+								       /* affinity known for some only */
+								       .cpus = k % 3 == 1 ? NULL : "0-3,8" };
 	}
 }
 
@@ -185,7 +187,9 @@ static void kept_trees_write_what_fresh_ones_write(void)
 	CHECK(strstr(together.data, "\"record\":\"vcpu\",\"schema\":1,\"host_name\":\"hv\",\"interval_s\":10.000,"
 				    "\"vm_name\":\"wide\",\"vm_uuid\":\"00000000-0000-4000-8000-000000000004\","
 				    "\"vm_id\":\"102\",\"process_pid\":1004,\"vcpu_id\":99,\"thread_id\":1004099,"
-				    "\"steal_pct\":14.14,\"run_pct\":1.00}") != NULL);
+				    "\"steal_pct\":14.14,\"run_pct\":1.00,\"cpus\":\"0-3,8\"}") != NULL);
+	CHECK(strstr(together.data, "{\"id\":1,\"tid\":1000001,\"steal_pct\":0.14,\"run_pct\":99.00},"
+				    "{\"id\":2,\"tid\":1000002,\"steal_pct\":0.29,\"run_pct\":98.00,\"cpus\":\"0-3,8\"}") != NULL);
 	CHECK(strstr(together.data, "\"vm_name\":\"no vcpu\",\"vm_uuid\":\"00000000-0000-4000-8000-000000000002\","
 				    "\"process_pid\":1002,\"vcpu_count\":0,\"other_thread_count\":2,") != NULL);
 	CHECK(strstr(together.data, "\"accel\":\"tcg\",\"vcpu_source\":\"comm\",\"vcpu_count\":3,") != NULL);

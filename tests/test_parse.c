@@ -1,4 +1,6 @@
 /* Unit tests of the pure parsers and the UTF-8 guard, on byte strings. */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "check.h"
@@ -139,6 +141,87 @@ static void vm_id_from_proxmox(void)
 	CHECK(!args.id_malformed && args.id[0] == '\0');
 }
 
+static void cpu_list_from_status(void)
+{
+	char cpus[CPU_LIST_MAX + 1];
+
+	CHECK(parse_status_cpus(BYTES("Name:\tCPU 0/KVM\nCpus_allowed:\t3\nCpus_allowed_list:\t0-1\nMems_allowed:\t1\n"), cpus) == 0);
+	CHECK_STR(cpus, "0-1");
+	CHECK(parse_status_cpus(BYTES("Cpus_allowed_list:\t2-3,8,10-63"), cpus) == 0);
+	CHECK_STR(cpus, "2-3,8,10-63");
+	CHECK(parse_status_cpus(BYTES("Cpus_allowed_list:\t5\n"), cpus) == 0);
+	CHECK_STR(cpus, "5");
+	CHECK(parse_status_cpus(BYTES("Cpus_allowed_list:\t\n"), cpus) == -EINVAL);
+	CHECK(parse_status_cpus(BYTES("Cpus_allowed_list:\t1-\n"), cpus) == -EINVAL);
+	CHECK(parse_status_cpus(BYTES("Cpus_allowed_list:\t1-2-3\n"), cpus) == -EINVAL);
+	CHECK(parse_status_cpus(BYTES("Cpus_allowed_list:\t,1\n"), cpus) == -EINVAL);
+	CHECK(parse_status_cpus(BYTES("Cpus_allowed_list:\t1,,2\n"), cpus) == -EINVAL);
+	CHECK(parse_status_cpus(BYTES("Cpus_allowed_list:\t0-1 \"x\"\n"), cpus) == -EINVAL);
+	CHECK(parse_status_cpus(BYTES("Name:\tx\n"), cpus) == -EINVAL);
+	{
+		char big[400] = "Cpus_allowed_list:\t0";
+		for (int i = 2; i < 200; i += 2)
+			snprintf(big + strlen(big), sizeof(big) - strlen(big), ",%d", i);
+		CHECK(parse_status_cpus(big, strlen(big), cpus) == -EINVAL); /* longer than CPU_LIST_MAX: not cut */
+	}
+}
+
+static void cgroup_of_a_thread(void)
+{
+	struct cgroup_ref ref;
+
+	/* cgroup v1 with cpu and cpuacct mounted together (RHEL), the libvirt vCPU cgroup */
+	CHECK(parse_proc_cgroup(BYTES("12:pids:/machine.slice\n4:cpu,cpuacct:/machine.slice/machine-qemu\\x2d1\\x2dvm.scope/libvirt/vcpu0\n"
+				      "1:name=systemd:/machine.slice\n0::/machine.slice\n"), &ref) == 0);
+	CHECK(ref.v1);
+	CHECK_STR(ref.controllers, "cpu,cpuacct");
+	CHECK_STR(ref.path, "/machine.slice/machine-qemu\\x2d1\\x2dvm.scope/libvirt/vcpu0");
+	/* this machine: cpu and cpuacct apart */
+	CHECK(parse_proc_cgroup(BYTES("2:cpuacct:/\n1:cpu:/kvmsteal test\n0::/\n"), &ref) == 0);
+	CHECK(ref.v1);
+	CHECK_STR(ref.controllers, "cpu");
+	CHECK_STR(ref.path, "/kvmsteal test");
+	/* cgroup v2 only (Proxmox VE 7+) */
+	CHECK(parse_proc_cgroup(BYTES("0::/qemu.slice/100.scope\n"), &ref) == 0);
+	CHECK(!ref.v1);
+	CHECK_STR(ref.path, "/qemu.slice/100.scope");
+	/* "cpuset" is not "cpu" */
+	CHECK(parse_proc_cgroup(BYTES("3:cpuset:/x\n"), &ref) == -EINVAL);
+	CHECK(parse_proc_cgroup(BYTES("3:cpuset:/x\n0::/y"), &ref) == 0 && !ref.v1);
+	/* paths that would leave the hierarchy, or are not absolute */
+	CHECK(parse_proc_cgroup(BYTES("0::/a/../../etc\n"), &ref) == -EINVAL);
+	CHECK(parse_proc_cgroup(BYTES("0::/..\n"), &ref) == -EINVAL);
+	CHECK(parse_proc_cgroup(BYTES("0::/a/./b\n"), &ref) == -EINVAL);
+	CHECK(parse_proc_cgroup(BYTES("0::relative\n"), &ref) == -EINVAL);
+	CHECK(parse_proc_cgroup(BYTES("0::/a\tb\n"), &ref) == -EINVAL);
+	CHECK(parse_proc_cgroup(BYTES("0::/a..b/...\n"), &ref) == 0); /* only whole "." and ".." components */
+	CHECK(parse_proc_cgroup(BYTES(""), &ref) == -EINVAL);
+	CHECK(parse_proc_cgroup(BYTES("garbage\n:::\n"), &ref) == -EINVAL);
+}
+
+static void cgroup_limits_and_throttling(void)
+{
+	int64_t quota, value;
+	uint64_t period, throttled;
+
+	CHECK(parse_cpu_max(BYTES("max 100000\n"), &quota, &period) == 0 && quota == -1 && period == 100000);
+	CHECK(parse_cpu_max(BYTES("20000 100000\n"), &quota, &period) == 0 && quota == 20000 && period == 100000);
+	CHECK(parse_cpu_max(BYTES("20000\n"), &quota, &period) == -EINVAL);
+	CHECK(parse_cpu_max(BYTES("0 100000\n"), &quota, &period) == -EINVAL);
+	CHECK(parse_cpu_max(BYTES("20000 0\n"), &quota, &period) == -EINVAL);
+	CHECK(parse_cpu_max(BYTES("maxx 100000\n"), &quota, &period) == -EINVAL);
+	CHECK(parse_cgroup_int(BYTES("-1\n"), &value) == 0 && value == -1);
+	CHECK(parse_cgroup_int(BYTES("50000\n"), &value) == 0 && value == 50000);
+	CHECK(parse_cgroup_int(BYTES("5e4\n"), &value) == -EINVAL);
+	CHECK(parse_cgroup_int(BYTES(""), &value) == -EINVAL);
+	CHECK(parse_cpu_stat(BYTES("nr_periods 30\nnr_throttled 24\nthrottled_time 2320000000\nnr_bursts 0\n"),
+			     "throttled_time", &throttled) == 0 && throttled == 2320000000ULL);
+	CHECK(parse_cpu_stat(BYTES("usage_usec 5\nthrottled_usec 77\n"), "throttled_usec", &throttled) == 0 && throttled == 77);
+	CHECK(parse_cpu_stat(BYTES("throttled_usecs 77\n"), "throttled_usec", &throttled) == -EINVAL);
+	CHECK(parse_cpu_stat(BYTES("throttled_usec x\n"), "throttled_usec", &throttled) == -EINVAL);
+	CHECK(parse_cpu_stat(BYTES("throttled_us"), "throttled_usec", &throttled) == -EINVAL);
+}
+
 static void qemu_program_names(void)
 {
 	CHECK(parse_is_qemu_program(BYTES("kvm-spice")));
@@ -264,6 +347,9 @@ int main(void)
 	RUN(uuid_forms);
 	RUN(uuid_from_smbios_type1);
 	RUN(vm_id_from_proxmox);
+	RUN(cpu_list_from_status);
+	RUN(cgroup_of_a_thread);
+	RUN(cgroup_limits_and_throttling);
 	RUN(qemu_program_names);
 	RUN(vcpu_thread_names);
 	RUN(schedstat_lines);
