@@ -29,7 +29,7 @@ ALL_CFLAGS   = -std=c11 $(WARNINGS) $(SANFLAGS) $(CFLAGS)
 ALL_LDFLAGS  = $(SANFLAGS) $(LDFLAGS)
 
 LIB_SRCS  = src/diag.c src/options.c src/procfs.c src/parse.c src/text.c src/snapshot.c src/discover.c \
-            src/sample.c src/rate.c src/emit.c src/output.c src/prom.c src/service.c src/table.c
+            src/cgroup.c src/sample.c src/rate.c src/emit.c src/output.c src/prom.c src/service.c src/table.c
 LIB_OBJS  = $(LIB_SRCS:src/%.c=build/%.o)
 TEST_BINS = build/test_parse build/test_emit build/golden build/check_ndjson build/fakeqemu
 

@@ -44,6 +44,8 @@ struct thread_entry {
 	                        names a new thread just after creating it */
 	char *cpus;          /* a vCPU's Cpus_allowed_list, owned; NULL if unknown */
 	uint64_t cpus_at;    /* when to read it again, clock ticks after boot */
+	struct cgroup_links cg; /* with --cgroup-root: a vCPU's limited cgroups */
+	uint64_t cg_at;      /* when to read its cgroup file again; 0: never read */
 };
 
 struct vm_entry {

@@ -15,6 +15,7 @@ struct options {
 	const char *proc_root;
 	const char *host_name;
 	const char *prom_path;
+	const char *cgroup_root; /* NULL: procfs only */
 	bool text_format;    /* --format text: a table for a terminal */
 	size_t max_line_bytes;
 	bool vcpu_records;

@@ -42,6 +42,9 @@ struct prom_vm {
 	const char *accel;        /* "kvm", "tcg" or "" */
 	uint64_t other_wait_ns, user_ns, system_ns, guest_ns;
 	uint64_t unknown_wait_ns; /* threads that may be vCPUs (vcpu_source none) */
+	bool had_throttle;        /* --cgroup-root gave it throttling figures at some tick */
+	uint64_t throttled_ns;    /* the throttled part of its summed vCPU steal */
+	double limit_cpus;        /* the tightest limit on its vCPUs' paths at the last tick; 0: none */
 	struct prom_vcpu *vcpus;  /* sorted by id, owned */
 	size_t vcpu_count, vcpu_cap;
 };

@@ -22,6 +22,9 @@ struct vcpu_figures {
 	double run_pct;   /* 100 * delta on-CPU time / interval, at most 100 */
 	uint64_t steal_ns, run_ns; /* the deltas themselves, for counters */
 	const char *cpus;          /* Cpus_allowed_list (in the current snapshot), or NULL */
+	const struct cgroup_links *cg; /* its limited cgroups (in the current snapshot) */
+	bool has_throttled;        /* its own cgroup is limited and holds no other vCPU of the VM */
+	double throttled_pct;      /* the part of steal_pct that limit caused */
 };
 
 struct vm_figures {
@@ -39,6 +42,11 @@ struct vm_figures {
 	uint64_t other_wait_ns;     /* the deltas themselves, for counters */
 	uint64_t guest_ticks, user_ticks, system_ticks;
 	uint64_t cpu_ticks;         /* utime + stime: guest time included once */
+	bool has_throttle;          /* --cgroup-root, and every vCPU's cgroups could be read */
+	double throttled_avg;       /* the part of steal_avg that CPU limits caused, at most steal_avg */
+	double contention_avg;      /* steal_avg - throttled_avg: what other work on the host caused */
+	uint64_t throttled_ns;      /* the limited cgroups' throttled time, at most the summed vCPU steal */
+	double limit_cpus;          /* the tightest limit on the vCPUs' paths; 0: none */
 };
 
 /* mpstat semantics: percent of all CPUs; user and nice without guest time. */
@@ -54,6 +62,7 @@ struct host_figures {
 struct tick_figures {
 	double interval_s;
 	struct timespec real; /* end of the interval */
+	bool cgroups_on;      /* --cgroup-root: the throttling keys are written */
 	struct host_figures host;
 	struct vm_figures *vms; /* sorted by pid */
 	size_t vm_count, vm_cap;

@@ -15,6 +15,10 @@ struct sampler;
 struct sampler *sampler_new(int root_fd);
 void sampler_free(struct sampler *sampler);
 
+/* From now on also read the cgroups of vCPU threads under root (the cgroup
+ * filesystem as mounted, normally /sys/fs/cgroup).  0 or -errno. */
+int sampler_use_cgroups(struct sampler *sampler, const char *root);
+
 /* Clears snap and fills it with the host counters and every VM with its
  * threads; leaves snap->mono_s and snap->real to the caller.  A VM or thread
  * that cannot be read is left out (and its series restarts).  Returns 0, or

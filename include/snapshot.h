@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "cgroup.h"
 #include "parse.h"
 #include "text.h"
 
@@ -33,6 +34,7 @@ struct thread_sample {
 	uint64_t cpu_ns; /* schedstat (1) */
 	uint64_t wait_ns;/* schedstat (2): run-queue wait, the guest's steal */
 	size_t cpus_off; /* its Cpus_allowed_list in snapshot.names, or NO_TEXT */
+	struct cgroup_links cg; /* with --cgroup-root: the limited cgroups on a vCPU's path */
 };
 
 #define NO_TEXT ((size_t)-1)
@@ -60,6 +62,9 @@ struct snapshot {
 	struct thread_sample *threads;
 	size_t thread_count, thread_cap;
 	struct buf names;
+	bool cgroups_on;         /* --cgroup-root: cgroups[] was read */
+	struct cgroup_sample *cgroups; /* by slot of the sampler's cgroup set */
+	size_t cgroup_count, cgroup_cap;
 };
 
 void snapshot_clear(struct snapshot *snap);

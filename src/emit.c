@@ -88,13 +88,13 @@ static const char *const host_keys[HOST_FIELDS] = {
 
 enum vm_field {
 	VM_PID, VM_VCPU_COUNT, VM_STEAL_AVG, VM_STEAL_MAX, VM_RUN_AVG, VM_OTHER_COUNT,
-	VM_OTHER_WAIT, VM_GUEST, VM_USER, VM_SYSTEM, VM_FIELDS
+	VM_OTHER_WAIT, VM_GUEST, VM_USER, VM_SYSTEM, VM_THROTTLED, VM_CONTENTION, VM_LIMIT, VM_FIELDS
 };
 /* The numbers of a vm record after its identity, in the schema's order. */
 static const struct {
 	const char *key;
 	enum vm_field field;
-	bool vcpus_only; /* left out when no vCPU was identified */
+	int needs; /* 0 always; 1 only with vCPUs; 2 with vCPUs and --cgroup-root; 3 also a limit */
 } vm_numbers[] = {
 	{ "vcpu_count", VM_VCPU_COUNT, false },
 	{ "vcpu_steal_pct_avg", VM_STEAL_AVG, true },
@@ -105,6 +105,9 @@ static const struct {
 	{ "process_guest_pct", VM_GUEST, false },
 	{ "process_user_pct", VM_USER, false },
 	{ "process_system_pct", VM_SYSTEM, false },
+	{ "vcpu_throttled_pct_avg", VM_THROTTLED, 2 },
+	{ "vcpu_contention_pct_avg", VM_CONTENTION, 2 },
+	{ "cpu_limit_cpus", VM_LIMIT, 3 },
 };
 
 enum vcpu_field { V_ID, V_TID, V_STEAL, V_RUN, VCPU_FIELDS };
@@ -117,6 +120,9 @@ struct vcpu_slot {
 	cJSON *object;
 	cJSON *cpus;        /* the optional "cpus" item: in object, or owned here when detached */
 	bool cpus_attached;
+	cJSON *throttled;   /* the optional "throttled_pct" item, likewise */
+	bool throttled_attached;
+	char throttled_text[NUMBER_TEXT];
 	char text[VCPU_FIELDS][NUMBER_TEXT];
 };
 
@@ -128,7 +134,7 @@ struct record_tree {
 
 /* What a vm record says about vCPUs: nothing (none measured), only that
  * they cannot be told apart (vcpu_source "none"), or their figures. */
-enum vcpu_shape { NO_VCPUS, VCPUS_UNKNOWN, WITH_VCPUS, VCPU_SHAPES };
+enum vcpu_shape { NO_VCPUS, VCPUS_UNKNOWN, WITH_VCPUS, WITH_THROTTLE, WITH_LIMIT, VCPU_SHAPES };
 
 struct emitter {
 	struct emit_options options;
@@ -136,9 +142,10 @@ struct emitter {
 	char host_text[HOST_FIELDS][NUMBER_TEXT];
 	char vm_text[VM_FIELDS][NUMBER_TEXT];
 	char vcpu_text[VCPU_FIELDS][NUMBER_TEXT]; /* of a vcpu record */
+	char vcpu_throttled_text[NUMBER_TEXT];
 	cJSON *host;
 	struct record_tree vm[2][2][VCPU_SHAPES]; /* [has a UUID][has an id][vcpu_shape] */
-	struct record_tree vcpu[2][2][2];         /* vcpu records, [has a UUID][has an id][has cpus] */
+	struct record_tree vcpu[2][2][2][2];      /* vcpu records, [has a UUID][has an id][has cpus][throttled] */
 	/* Appended to a vm tree only while that tree prints; it holds the first
 	 * slots_in_array slots' objects, the other slots own theirs. */
 	cJSON *vcpu_array;
@@ -161,9 +168,14 @@ static cJSON *add_reference(cJSON *object, const char *literal_key, int type, co
 	return NULL;
 }
 
+static cJSON *add_raw_item(cJSON *object, const char *literal_key, const char *text)
+{
+	return add_reference(object, literal_key, cJSON_Raw, text);
+}
+
 static bool add_raw(cJSON *object, const char *literal_key, const char *text)
 {
-	return add_reference(object, literal_key, cJSON_Raw, text) != NULL;
+	return add_raw_item(object, literal_key, text) != NULL;
 }
 
 /* A string item whose text is pointed at each VM's before printing. */
@@ -217,7 +229,8 @@ static int tree_failed(struct record_tree *t)
 static int build_vm_tree(struct emitter *e, struct record_tree *t, bool has_uuid, bool has_id,
 			 enum vcpu_shape shape)
 {
-	bool has_vcpus = shape == WITH_VCPUS;
+	bool has_vcpus = shape >= WITH_VCPUS;
+	int level = shape == WITH_LIMIT ? 3 : shape == WITH_THROTTLE ? 2 : has_vcpus ? 1 : 0;
 
 	t->root = record_root(e, "vm");
 	if (!t->root || !add_identity(e, t, has_uuid, has_id))
@@ -227,13 +240,14 @@ static int build_vm_tree(struct emitter *e, struct record_tree *t, bool has_uuid
 	if (shape != NO_VCPUS && !(t->source = add_string_slot(t->root, "vcpu_source")))
 		return tree_failed(t);
 	for (size_t i = 0; i < sizeof(vm_numbers) / sizeof(vm_numbers[0]); i++)
-		if ((has_vcpus || !vm_numbers[i].vcpus_only) &&
+		if (vm_numbers[i].needs <= level &&
 		    !add_raw(t->root, vm_numbers[i].key, e->vm_text[vm_numbers[i].field]))
 			return tree_failed(t);
 	return 0;
 }
 
-static int build_vcpu_tree(struct emitter *e, struct record_tree *t, bool has_uuid, bool has_id, bool has_cpus)
+static int build_vcpu_tree(struct emitter *e, struct record_tree *t, bool has_uuid, bool has_id, bool has_cpus,
+			   bool has_throttled)
 {
 	t->root = record_root(e, "vcpu");
 	if (!t->root || !add_identity(e, t, has_uuid, has_id))
@@ -241,6 +255,8 @@ static int build_vcpu_tree(struct emitter *e, struct record_tree *t, bool has_uu
 	for (int i = 0; i < VCPU_FIELDS; i++)
 		if (!add_raw(t->root, vcpu_record_keys[i], e->vcpu_text[i]))
 			return tree_failed(t);
+	if (has_throttled && !add_raw(t->root, "throttled_pct", e->vcpu_throttled_text))
+		return tree_failed(t);
 	if (has_cpus && !(t->cpus = add_string_slot(t->root, "cpus")))
 		return tree_failed(t);
 	return 0;
@@ -288,6 +304,10 @@ static void fill_vm_text(struct emitter *e, const struct vm_figures *vm)
 	emit_format_pct(vm->guest_pct, e->vm_text[VM_GUEST]);
 	emit_format_pct(vm->user_pct, e->vm_text[VM_USER]);
 	emit_format_pct(vm->system_pct, e->vm_text[VM_SYSTEM]);
+	emit_format_pct(vm->throttled_avg, e->vm_text[VM_THROTTLED]);
+	emit_format_pct(vm->contention_avg, e->vm_text[VM_CONTENTION]);
+	/* CPUs, not a percentage: three decimals, never 0 for a limit that exists */
+	snprintf(e->vm_text[VM_LIMIT], NUMBER_TEXT, "%.3f", vm->limit_cpus < 0.001 ? 0.001 : vm->limit_cpus);
 }
 
 static void fill_host_text(struct emitter *e, const struct tick_figures *f)
@@ -312,8 +332,9 @@ static const char *source_text(enum vcpu_source source)
 static struct record_tree *vm_tree(struct emitter *e, const struct vm_figures *vm)
 {
 	bool has_uuid = vm->vm->has_uuid, has_id = vm->vm->id[0] != '\0';
-	enum vcpu_shape shape = vm->vcpu_count > 0 ? WITH_VCPUS
-			      : vm->vm->vcpu_source == VCPU_SOURCE_NONE ? VCPUS_UNKNOWN : NO_VCPUS;
+	enum vcpu_shape shape = vm->vcpu_count == 0 ? (vm->vm->vcpu_source == VCPU_SOURCE_NONE ? VCPUS_UNKNOWN : NO_VCPUS)
+			      : !vm->has_throttle ? WITH_VCPUS
+			      : vm->limit_cpus > 0 ? WITH_LIMIT : WITH_THROTTLE;
 	struct record_tree *t = &e->vm[has_uuid][has_id][shape];
 
 	if (!t->root && build_vm_tree(e, t, has_uuid, has_id, shape))
@@ -329,6 +350,9 @@ static struct record_tree *vm_tree(struct emitter *e, const struct vm_figures *v
 /* The "cpus" item, made once, kept detached while the slot's vCPU has none. */
 static bool add_slot_cpus(struct vcpu_slot *slot)
 {
+	if (!(slot->throttled = add_raw_item(slot->object, "throttled_pct", slot->throttled_text)))
+		return false;
+	cJSON_DetachItemViaPointer(slot->object, slot->throttled);
 	if (!(slot->cpus = add_string_slot(slot->object, "cpus")))
 		return false;
 	cJSON_DetachItemViaPointer(slot->object, slot->cpus);
@@ -356,17 +380,24 @@ fail:
 	return -ENOMEM;
 }
 
-/* Attaches the slot's cpus item (last, as the schema orders it) or detaches it. */
-static void set_slot_cpus(struct vcpu_slot *slot, const char *cpus)
+/* Gives the slot the optional items its vCPU has, after the four always
+ * there and in the schema's order: throttled_pct, then cpus. */
+static void set_slot_optional(struct vcpu_slot *slot, const struct vcpu_figures *v)
 {
-	if (cpus) {
-		slot->cpus->valuestring = (char *)cpus;
-		if (!slot->cpus_attached)
-			cJSON_AddItemToObjectCS(slot->object, "cpus", slot->cpus);
-	} else if (slot->cpus_attached) {
+	if (slot->throttled_attached)
+		cJSON_DetachItemViaPointer(slot->object, slot->throttled);
+	if (slot->cpus_attached)
 		cJSON_DetachItemViaPointer(slot->object, slot->cpus);
+	slot->throttled_attached = v->has_throttled;
+	slot->cpus_attached = v->cpus != NULL;
+	if (v->has_throttled) {
+		emit_format_pct(v->throttled_pct, slot->throttled_text);
+		cJSON_AddItemToObjectCS(slot->object, "throttled_pct", slot->throttled);
 	}
-	slot->cpus_attached = cpus != NULL;
+	if (v->cpus) {
+		slot->cpus->valuestring = (char *)v->cpus;
+		cJSON_AddItemToObjectCS(slot->object, "cpus", slot->cpus);
+	}
 }
 
 /* Makes the vcpu array hold vm's vCPUs, with their figures. */
@@ -381,7 +412,7 @@ static int fill_vcpu_array(struct emitter *e, const struct tick_figures *f, cons
 	}
 	for (size_t k = 0; k < vm->vcpu_count; k++) {
 		fill_vcpu_text(e->slots[k]->text, &f->vcpus[vm->vcpu_first + k]);
-		set_slot_cpus(e->slots[k], f->vcpus[vm->vcpu_first + k].cpus);
+		set_slot_optional(e->slots[k], &f->vcpus[vm->vcpu_first + k]);
 	}
 	return 0;
 }
@@ -426,9 +457,10 @@ static int emit_vcpu_records(struct emitter *e, const struct tick_figures *f, co
 
 	for (size_t k = 0; k < vm->vcpu_count; k++) {
 		const struct vcpu_figures *v = &f->vcpus[vm->vcpu_first + k];
-		struct record_tree *t = &e->vcpu[has_uuid][has_id][v->cpus != NULL];
-		if (!t->root && build_vcpu_tree(e, t, has_uuid, has_id, v->cpus != NULL))
+		struct record_tree *t = &e->vcpu[has_uuid][has_id][v->cpus != NULL][v->has_throttled];
+		if (!t->root && build_vcpu_tree(e, t, has_uuid, has_id, v->cpus != NULL, v->has_throttled))
 			return -ENOMEM;
+		emit_format_pct(v->throttled_pct, e->vcpu_throttled_text);
 		point_identity(t, vm);
 		if (t->cpus)
 			t->cpus->valuestring = (char *)v->cpus;
@@ -490,8 +522,8 @@ void emitter_free(struct emitter *e)
 		for (int i = 0; i < 2; i++) {
 			for (int shape = 0; shape < VCPU_SHAPES; shape++)
 				cJSON_Delete(e->vm[u][i][shape].root);
-			cJSON_Delete(e->vcpu[u][i][0].root);
-			cJSON_Delete(e->vcpu[u][i][1].root);
+			for (int c = 0; c < 4; c++)
+				cJSON_Delete(e->vcpu[u][i][c / 2][c % 2].root);
 		}
 	cJSON_Delete(e->vcpu_array); /* with the objects of the slots in it */
 	for (size_t i = 0; i < e->slot_count; i++) {
@@ -499,6 +531,8 @@ void emitter_free(struct emitter *e)
 			cJSON_Delete(e->slots[i]->object);
 		if (!e->slots[i]->cpus_attached)
 			cJSON_Delete(e->slots[i]->cpus);
+		if (!e->slots[i]->throttled_attached)
+			cJSON_Delete(e->slots[i]->throttled);
 		free(e->slots[i]);
 	}
 	free(e->slots);

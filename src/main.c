@@ -318,6 +318,10 @@ static int open_everything(struct agent *a)
 		diag("out of memory at start");
 		return EX_OSERR;
 	}
+	if (a->options.cgroup_root && (err = sampler_use_cgroups(a->sampler, a->options.cgroup_root))) {
+		diag("cannot open the cgroup root %s: %s", a->options.cgroup_root, strerror(-err));
+		return EX_NOINPUT;
+	}
 	return -1;
 }
 

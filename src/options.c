@@ -24,6 +24,8 @@ static void usage(FILE *stream)
 		"  -o, --output FILE        append records to FILE (created 0640, never through a symlink;\n"
 		"                           default standard output)\n"
 		"  -p, --proc-root DIR      read processes from DIR instead of /proc\n"
+		"      --cgroup-root DIR    also read the vCPUs' cgroups under DIR (normally /sys/fs/cgroup)\n"
+		"                           to tell CPU-limit throttling from contention\n"
 		"  -H, --host-name NAME     host_name in every record (default: gethostname())\n"
 		"  -f, --format FORMAT      json (default: NDJSON records) or text (a table per tick)\n"
 		"      --max-line-bytes N   longest VM line before its vCPUs move to vcpu records (default 8000)\n"
@@ -112,6 +114,11 @@ static int set_option(struct options *opt, int ch, const char *arg)
 			return usage_error("--prom-file wants a path", arg);
 		opt->prom_path = arg;
 		return -1;
+	case 'G':
+		if (!*arg)
+			return usage_error("--cgroup-root wants the cgroup filesystem's directory", arg);
+		opt->cgroup_root = arg;
+		return -1;
 	}
 	if (ch == 'o')
 		opt->output_path = arg;
@@ -132,6 +139,7 @@ int options_parse(int argc, char **argv, struct options *opt)
 		{ "max-line-bytes", required_argument, NULL, 'L' },
 		{ "vcpu-records", no_argument, NULL, 'R' },
 		{ "prom-file", required_argument, NULL, 'P' },
+		{ "cgroup-root", required_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -156,7 +164,7 @@ int options_parse(int argc, char **argv, struct options *opt)
 		}
 		if (ch == ':')
 			return usage_error("option needs a value", argv[optind - 1]);
-		if (!strchr("icopHfLP", ch) || ch == 0)
+		if (!strchr("icopHfLPG", ch) || ch == 0)
 			return usage_error("unknown option", argv[optind - 1]);
 		if ((status = set_option(opt, ch, optarg)) >= 0)
 			return status;

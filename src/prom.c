@@ -70,6 +70,11 @@ static int add_deltas(struct prom_vm *vm, const struct tick_figures *figures, co
 	vm->other_wait_ns += f->other_wait_ns;
 	vm->unknown_wait_ns += f->unknown_wait_ns;
 	vm->had_unknown = vm->had_unknown || f->vm->vcpu_source == VCPU_SOURCE_NONE;
+	if (f->has_throttle) {
+		vm->had_throttle = true;
+		vm->throttled_ns += f->throttled_ns;
+		vm->limit_cpus = f->limit_cpus;
+	}
 	vm->user_ns += f->user_ticks * ns_per_tick;
 	vm->system_ns += f->system_ticks * ns_per_tick;
 	vm->guest_ns += f->guest_ticks * ns_per_tick;
@@ -197,6 +202,33 @@ static int append_vcpu_metric(struct prom_state *state, const char *metric, cons
 	return err;
 }
 
+/* With --cgroup-root: the throttled part of each VM's summed vCPU steal (so
+ * that its steal rate minus this rate is the contention), and its limit. */
+static int append_throttle_metrics(struct prom_state *state)
+{
+	struct buf *b = &state->text;
+	int err = append_header(b, "kvm_vm_vcpu_throttled_seconds_total", "counter",
+				"The part of the VM's summed vCPU steal that CPU limits (CFS bandwidth) on its cgroups caused.");
+
+	for (size_t i = 0; err == 0 && i < state->count; i++)
+		if (state->vms[i].had_throttle)
+			err = append_sample(b, "kvm_vm_vcpu_throttled_seconds_total", &state->vms[i], NULL, NULL,
+					    state->vms[i].throttled_ns);
+	err = err ? err : append_header(b, "kvm_vm_cpu_limit_cpus", "gauge",
+					"The tightest CPU limit on the VM's vCPU threads' cgroups, in CPUs.");
+	for (size_t i = 0; err == 0 && i < state->count; i++) {
+		const struct prom_vm *vm = &state->vms[i];
+		char value[48];
+		if (!vm->had_throttle || vm->limit_cpus <= 0)
+			continue;
+		err = buf_append(b, "kvm_vm_cpu_limit_cpus{", 22);
+		err = err ? err : append_vm_labels(b, vm, false);
+		snprintf(value, sizeof(value), "} %.6g\n", vm->limit_cpus);
+		err = err ? err : buf_append(b, value, strlen(value));
+	}
+	return err;
+}
+
 static int append_vm_metrics(struct prom_state *state)
 {
 	struct buf *b = &state->text;
@@ -213,6 +245,7 @@ static int append_vm_metrics(struct prom_state *state)
 		if (state->vms[i].had_unknown)
 			err = append_sample(b, "kvm_vm_unidentified_threads_wait_seconds_total", &state->vms[i], NULL,
 					    NULL, state->vms[i].unknown_wait_ns);
+	err = err ? err : append_throttle_metrics(state);
 	err = err ? err : append_header(b, "kvm_vm_cpu_seconds_total", "counter",
 					"CPU time of the QEMU process by mode; user excludes guest time.");
 	for (size_t i = 0; err == 0 && i < state->count; i++) {

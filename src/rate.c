@@ -119,6 +119,7 @@ static int compute_threads(const struct snapshot *prev, const struct vm_sample *
 			.steal_ns = b[j].wait_ns - a[i].wait_ns,
 			.run_ns = b[j].cpu_ns - a[i].cpu_ns,
 			.cpus = snapshot_text(cur, b[j].cpus_off),
+			.cg = &b[j].cg,
 		};
 		if (push_vcpu(out, &vcpu))
 			return -ENOMEM;
@@ -149,6 +150,93 @@ static void summarize_vcpus(const struct tick_figures *out, struct vm_figures *v
 	}
 }
 
+/* The throttled time of the limited cgroup (slot, gen) over the interval;
+ * false when it cannot be told (gone, unreadable, recreated). */
+static bool cgroup_delta(const struct snapshot *prev, const struct snapshot *cur, uint16_t id, uint32_t gen,
+			 uint64_t *ns, double *limit)
+{
+	const struct cgroup_sample *a, *b;
+
+	if (id >= prev->cgroup_count || id >= cur->cgroup_count)
+		return false;
+	a = &prev->cgroups[id];
+	b = &cur->cgroups[id];
+	if (!a->valid || !b->valid || a->gen != gen || b->gen != gen || b->throttled_ns < a->throttled_ns)
+		return false;
+	*ns = b->throttled_ns - a->throttled_ns;
+	*limit = b->limit_cpus;
+	return true;
+}
+
+static bool seen_before(const struct vcpu_figures *vcpus, size_t upto, uint16_t id, uint32_t gen)
+{
+	for (size_t k = 0; k < upto; k++)
+		for (uint8_t i = 0; i < vcpus[k].cg->count; i++)
+			if (vcpus[k].cg->ids[i] == id && vcpus[k].cg->gens[i] == gen)
+				return true;
+	return false;
+}
+
+/* A vCPU's own limited cgroup that no other vCPU of the VM shares: its
+ * throttled time is that vCPU's (libvirt's vcpuN). */
+static void own_throttle(const struct snapshot *prev, const struct snapshot *cur, struct vcpu_figures *vcpus,
+			 size_t n, size_t k, double interval_s)
+{
+	const struct cgroup_links *l = vcpus[k].cg;
+	uint64_t ns;
+	double limit;
+
+	if (!l->own_limited)
+		return;
+	for (size_t j = 0; j < n; j++)
+		if (j != k && vcpus[j].cg->count > 0 && vcpus[j].cg->ids[0] == l->ids[0] && vcpus[j].cg->gens[0] == l->gens[0])
+			return;
+	if (!cgroup_delta(prev, cur, l->ids[0], l->gens[0], &ns, &limit))
+		return;
+	vcpus[k].has_throttled = true;
+	vcpus[k].throttled_pct = thread_percent(ns, interval_s);
+	if (vcpus[k].throttled_pct > vcpus[k].steal_pct)
+		vcpus[k].throttled_pct = vcpus[k].steal_pct;
+}
+
+/* Θ: the throttled time of the limited cgroups on the vCPUs' paths, each
+ * counted once, as a mean share of the vCPUs' time; never more than their
+ * steal (a cgroup that also holds other threads gives its throttling to the
+ * vCPUs, see the README). */
+static void compute_throttle(const struct snapshot *prev, const struct snapshot *cur, double interval_s,
+			     struct tick_figures *out, struct vm_figures *vf)
+{
+	struct vcpu_figures *vcpus = out->vcpus + vf->vcpu_first;
+	uint64_t theta = 0, steal_ns = 0, ns;
+	double limit;
+
+	if (!cur->cgroups_on || vf->vcpu_count == 0)
+		return;
+	for (size_t k = 0; k < vf->vcpu_count; k++) {
+		const struct cgroup_links *l = vcpus[k].cg;
+		if (!l->known)
+			return;
+		steal_ns += vcpus[k].steal_ns;
+		for (uint8_t i = 0; i < l->count; i++) {
+			if (seen_before(vcpus, k, l->ids[i], l->gens[i]) || (i > 0 && l->ids[i] == l->ids[0]))
+				continue;
+			if (!cgroup_delta(prev, cur, l->ids[i], l->gens[i], &ns, &limit))
+				return;
+			theta += ns;
+			if (vf->limit_cpus == 0 || limit < vf->limit_cpus)
+				vf->limit_cpus = limit;
+		}
+	}
+	vf->has_throttle = true;
+	vf->throttled_ns = theta < steal_ns ? theta : steal_ns;
+	vf->throttled_avg = 100.0 * (double)theta / (interval_s * 1e9 * (double)vf->vcpu_count);
+	if (vf->throttled_avg > vf->steal_avg)
+		vf->throttled_avg = vf->steal_avg;
+	vf->contention_avg = vf->steal_avg - vf->throttled_avg;
+	for (size_t k = 0; k < vf->vcpu_count; k++)
+		own_throttle(prev, cur, vcpus, vf->vcpu_count, k, interval_s);
+}
+
 static bool process_times_forward(const struct vm_sample *a, const struct vm_sample *b)
 {
 	return b->utime >= a->utime && b->stime >= a->stime && b->guest_time >= a->guest_time;
@@ -177,6 +265,7 @@ static int compute_vm(const struct snapshot *prev, const struct vm_sample *pvm,
 	if (compute_threads(prev, pvm, cur, cvm, interval_s, out, vf))
 		return -ENOMEM;
 	summarize_vcpus(out, vf);
+	compute_throttle(prev, cur, interval_s, out, vf);
 	out->vm_count++;
 	return 0;
 }
@@ -207,6 +296,7 @@ int rate_compute(const struct snapshot *prev, const struct snapshot *cur, long c
 	out->vcpu_total = 0;
 	out->interval_s = cur->mono_s - prev->mono_s;
 	out->real = cur->real;
+	out->cgroups_on = cur->cgroups_on;
 	if (!(out->interval_s > 0) || clk_tck <= 0)
 		return -EINVAL;
 	compute_host(prev, cur, &out->host);

@@ -34,6 +34,7 @@ struct sampler {
 	size_t threads_read;           /* this tick: schedstat files parsed */
 	size_t threads_blank;          /* ... of which read "0 0 0" */
 	struct diag_limit host_limit;
+	struct cgroup_set cgroups;     /* root_fd -1 without --cgroup-root */
 };
 
 /* Descriptors a tick needs besides the kept ones: /proc/stat, a file read
@@ -68,6 +69,7 @@ struct sampler *sampler_new(int root_fd)
 		sampler->root_fd = root_fd;
 		sampler->on_procfs = procfs_is_procfs(root_fd);
 		sampler->table.clk_tck = sysconf(_SC_CLK_TCK);
+		sampler->cgroups.root_fd = -1;
 		fd_budget_init(&sampler->table.budget);
 	}
 	return sampler;
@@ -78,6 +80,7 @@ void sampler_free(struct sampler *sampler)
 	if (!sampler)
 		return;
 	vm_table_free(&sampler->table);
+	cgroup_set_free(&sampler->cgroups);
 	id_list_free(&sampler->tids);
 	free(sampler->merged);
 	free(sampler->proc_stat);
@@ -222,6 +225,38 @@ static void refresh_cpus(const struct sampler *s, const struct vm_entry *vm, str
 		free(thread->cpus);
 		thread->cpus = strdup(cpus);
 	}
+}
+
+int sampler_use_cgroups(struct sampler *s, const char *root)
+{
+	return cgroup_set_open(&s->cgroups, root);
+}
+
+/* libvirt moves a vCPU thread into its vcpuN cgroup just after QEMU starts
+ * it, and operators move threads and change limits at run time: a vCPU's
+ * cgroup file is read when it is first a vCPU and again every
+ * CGROUP_REFRESH_S; in between its limited cgroups are kept. */
+#define CGROUP_REFRESH_S 10
+
+static void refresh_cgroups(struct sampler *s, const struct vm_entry *vm, struct thread_entry *thread,
+			    uint64_t now_ticks)
+{
+	char path[48], buf[4096];
+	struct cgroup_ref ref;
+	ssize_t len;
+
+	if (s->cgroups.root_fd < 0 || thread->vcpu_id < 0)
+		return;
+	if (thread->cg_at == 0 || now_ticks >= thread->cg_at) {
+		thread->cg_at = now_ticks + (uint64_t)(CGROUP_REFRESH_S * s->table.clk_tck);
+		snprintf(path, sizeof(path), "task/%d/cgroup", thread->tid);
+		len = vm_read_file(vm, path, buf, sizeof(buf));
+		if (len >= 0 && parse_proc_cgroup(buf, (size_t)len, &ref) == 0)
+			cgroup_link(&s->cgroups, &ref, &thread->cg);
+		else
+			memset(&thread->cg, 0, sizeof(thread->cg)); /* unknown: no throttling figure */
+	}
+	cgroup_mark(&s->cgroups, &thread->cg);
 }
 
 static int thread_entry_open(struct sampler *s, struct vm_entry *vm, int tid, struct thread_entry *thread)
@@ -372,6 +407,7 @@ static int sample_threads(struct sampler *s, struct vm_entry *vm, struct snapsho
 				.tid = thread->tid, .starttime = thread->starttime,
 				.vcpu_id = thread->vcpu_id, .tcg = thread->tcg,
 				.cpu_ns = stat.cpu_ns, .wait_ns = stat.wait_ns, .cpus_off = NO_TEXT,
+				.cg = thread->cg,
 			};
 			if (thread->cpus && thread->vcpu_id >= 0 &&
 			    (sample.cpus_off = snapshot_add_text(snap, thread->cpus)) == NO_TEXT)
@@ -418,8 +454,10 @@ static int sample_vm(struct sampler *s, struct vm_entry *vm, struct snapshot *sn
 	for (size_t i = 0; i < vm->thread_count; i++)
 		recheck_thread(vm, &vm->threads[i]);
 	number_vcpus(vm);
-	for (size_t i = 0; i < vm->thread_count; i++)
+	for (size_t i = 0; i < vm->thread_count; i++) {
 		refresh_cpus(s, vm, &vm->threads[i], now_ticks);
+		refresh_cgroups(s, vm, &vm->threads[i], now_ticks);
+	}
 	sample = snapshot_add_vm(snap, vm->name, vm->name_len);
 	if (!sample)
 		return -ENOMEM;
@@ -464,5 +502,8 @@ int sampler_take(struct sampler *s, struct snapshot *snap)
 	}
 	warn_if_no_schedstat(s);
 	warn_if_short_of_fds(s);
-	return 0;
+	if (s->cgroups.root_fd < 0)
+		return 0;
+	snap->cgroups_on = true;
+	return cgroup_sample_all(&s->cgroups, &snap->cgroups, &snap->cgroup_count, &snap->cgroup_cap);
 }

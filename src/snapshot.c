@@ -10,12 +10,15 @@ void snapshot_clear(struct snapshot *snap)
 	snap->vm_count = 0;
 	snap->thread_count = 0;
 	snap->names.len = 0;
+	snap->cgroups_on = false;
+	snap->cgroup_count = 0;
 }
 
 void snapshot_free(struct snapshot *snap)
 {
 	free(snap->vms);
 	free(snap->threads);
+	free(snap->cgroups);
 	buf_free(&snap->names);
 	memset(snap, 0, sizeof(*snap));
 }

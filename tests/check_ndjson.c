@@ -14,7 +14,7 @@
 
 #include "text.h"
 
-enum kind { STR, ID, CPULIST, INT, PCT, PCT100, UUID, TIMESTAMP, INTERVAL, RECORD, SCHEMA, ACCEL, SOURCE, VCPUS };
+enum kind { STR, ID, CPULIST, CPUS_NUM, INT, PCT, PCT100, UUID, TIMESTAMP, INTERVAL, RECORD, SCHEMA, ACCEL, SOURCE, VCPUS };
 
 struct key_spec {
 	const char *key;
@@ -53,6 +53,9 @@ static const struct key_spec vm_keys[] = {
 	{ "process_guest_pct", PCT, false },
 	{ "process_user_pct", PCT, false },
 	{ "process_system_pct", PCT, false },
+	{ "vcpu_throttled_pct_avg", PCT100, true },
+	{ "vcpu_contention_pct_avg", PCT100, true },
+	{ "cpu_limit_cpus", CPUS_NUM, true },
 	{ "vcpu", VCPUS, true },
 };
 
@@ -60,12 +63,12 @@ static const struct key_spec vcpu_record_keys[] = {
 	{ "vm_name", STR, false },     { "vm_uuid", UUID, true },    { "vm_id", ID, true },
 	{ "process_pid", INT, false },
 	{ "vcpu_id", INT, false },     { "thread_id", INT, false },  { "steal_pct", PCT100, false },
-	{ "run_pct", PCT100, false },  { "cpus", CPULIST, true },
+	{ "run_pct", PCT100, false },  { "throttled_pct", PCT100, true }, { "cpus", CPULIST, true },
 };
 
 static const struct key_spec vcpu_item_keys[] = {
 	{ "id", INT, false }, { "tid", INT, false }, { "steal_pct", PCT100, false }, { "run_pct", PCT100, false },
-	{ "cpus", CPULIST, true },
+	{ "throttled_pct", PCT100, true }, { "cpus", CPULIST, true },
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -173,6 +176,7 @@ static void check_value(const cJSON *item, const struct key_spec *spec, struct l
 	case ACCEL: if (!cJSON_IsString(item) || (strcmp(item->valuestring, "kvm") && strcmp(item->valuestring, "tcg"))) fail(ctx, k, "not kvm/tcg"); break;
 	case SOURCE: if (!cJSON_IsString(item) || (strcmp(item->valuestring, "comm") && strcmp(item->valuestring, "guest_time") && strcmp(item->valuestring, "none"))) fail(ctx, k, "not comm/guest_time/none"); break;
 	case ID: if (!cJSON_IsString(item) || !item->valuestring[0]) fail(ctx, k, "not a non-empty string"); break;
+	case CPUS_NUM: if (!cJSON_IsNumber(item) || v <= 0) fail(ctx, k, "not a number of CPUs above 0"); break;
 	case CPULIST: if (!cJSON_IsString(item) || !cpu_list(item->valuestring)) fail(ctx, k, "not a CPU list (2-3,8)"); break;
 	case VCPUS:
 		if (!cJSON_IsArray(item)) {

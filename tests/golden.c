@@ -25,7 +25,7 @@
 #define GOLDEN_INTERVAL_S 10
 #define GOLDEN_CLK_TCK 100
 
-static int take(const char *root, double offset_s, struct snapshot *snap)
+static int take(const char *root, const char *cgroup_root, double offset_s, struct snapshot *snap)
 {
 	int root_fd = procfs_open_dir(AT_FDCWD, root);
 	struct sampler *sampler;
@@ -36,7 +36,12 @@ static int take(const char *root, double offset_s, struct snapshot *snap)
 		return -1;
 	}
 	sampler = sampler_new(root_fd);
-	err = sampler ? sampler_take(sampler, snap) : -1;
+	err = sampler ? 0 : -1;
+	if (err == 0 && cgroup_root && sampler_use_cgroups(sampler, cgroup_root)) {
+		fprintf(stderr, "golden: cannot open %s\n", cgroup_root);
+		err = -1;
+	}
+	err = err ? err : sampler_take(sampler, snap);
 	snap->mono_s = 1000.0 + offset_s;
 	snap->real.tv_sec = GOLDEN_T0_REALTIME + (time_t)offset_s;
 	snap->real.tv_nsec = (long)((offset_s - (double)(time_t)offset_s) * 1e9);
@@ -46,7 +51,7 @@ static int take(const char *root, double offset_s, struct snapshot *snap)
 }
 
 struct golden_args {
-	const char *t0, *t1, *prom_path;
+	const char *t0, *t1, *prom_path, *cg0, *cg1;
 	bool vcpu_records, text;
 	double interval_s;
 };
@@ -65,6 +70,10 @@ static int parse_args(int argc, char **argv, struct golden_args *g)
 			g->text = true;
 		else if (strcmp(argv[i], "--prom") == 0 && i + 1 < argc)
 			g->prom_path = argv[++i];
+		else if (strcmp(argv[i], "--cgroup-roots") == 0 && i + 2 < argc) {
+			g->cg0 = argv[++i];
+			g->cg1 = argv[++i];
+		}
 		else if (strcmp(argv[i], "--interval") == 0 && i + 1 < argc && (g->interval_s = atof(argv[++i])) > 0)
 			continue;
 		else
@@ -85,12 +94,12 @@ int main(int argc, char **argv)
 	int status = 1;
 
 	if (parse_args(argc, argv, &g)) {
-		fprintf(stderr, "usage: golden T0DIR T1DIR [--vcpu-records | --text] [--prom FILE] [--interval SEC]\n");
+		fprintf(stderr, "usage: golden T0DIR T1DIR [--vcpu-records | --text] [--prom FILE] [--interval SEC] [--cgroup-roots CG0 CG1]\n");
 		return 2;
 	}
 	options.vcpu_records = g.vcpu_records;
 	emitter = emitter_new(&options);
-	if (emitter && take(g.t0, 0, &t0) == 0 && take(g.t1, g.interval_s, &t1) == 0 &&
+	if (emitter && take(g.t0, g.cg0, 0, &t0) == 0 && take(g.t1, g.cg1, g.interval_s, &t1) == 0 &&
 	    rate_compute(&t0, &t1, GOLDEN_CLK_TCK, &figures) == 0 &&
 	    (g.text ? table_tick(&figures, &lines) : emit_tick(emitter, &figures, &lines)) == 0 &&
 	    fwrite(lines.data, 1, lines.len, stdout) == lines.len)
