@@ -71,6 +71,7 @@ check: kvmsteal tests
 	LC_ALL=C TZ=UTC bash tests/e2e.sh
 	LC_ALL=C TZ=UTC bash tests/field.sh
 	LC_ALL=C TZ=UTC bash tests/outputs.sh
+	LC_ALL=C TZ=UTC bash tests/cgroup.sh
 	LC_ALL=C TZ=UTC bash tests/daemon.sh
 
 check-unit: kvmsteal tests
@@ -87,6 +88,9 @@ check-field: kvmsteal tests
 
 check-outputs: kvmsteal tests
 	LC_ALL=C TZ=UTC bash tests/outputs.sh
+
+check-cgroup: kvmsteal tests
+	LC_ALL=C TZ=UTC bash tests/cgroup.sh
 
 # libFuzzer targets (clang): every parser and the JSON string path, each run
 # FUZZ_SECONDS on its seed corpus under tests/fuzz/corpus/ (new inputs go to
@@ -127,6 +131,6 @@ uninstall:
 clean:
 	rm -rf build kvmsteal
 
-.PHONY: all tests check check-unit check-e2e check-field check-outputs check-daemon fuzz demo install uninstall clean
+.PHONY: all tests check check-unit check-e2e check-field check-outputs check-cgroup check-daemon fuzz demo install uninstall clean
 
 -include $(wildcard build/*.d build/tests/*.d)

@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# Throttling against contention on the real kernel, with --cgroup-root: a
+# QEMU-shaped process with two busy vCPUs in a cgroup v1 `cpu` hierarchy with
+# a quota (alone, then with hogs outside the cgroup competing for the CPUs),
+# and a libvirt-like layout (each vCPU in a vcpuN cgroup with its own quota).
+# The agent's throttled figure is checked against the cgroup's own
+# throttled_time over the same window, read by this script.  Run by `make
+# check`; says why and passes nothing where cgroups cannot be written.
+#
+# Tolerances: the agent and this script read the same counters over windows
+# that differ by the agent's start and exit (a few ms of 4 s: under 0.5 %),
+# so TOL = 2 points.  Throttled and contention add up to steal by
+# construction, within the 2-decimal rounding of each (0.02).
+set -u
+cd "$(dirname "$0")/.."
+export LC_ALL=C TZ=UTC
+TOL=2
+WINDOW=4
+
+tmp=$(mktemp -d)
+pids=()
+cpu_root=/sys/fs/cgroup/cpu
+cg="$cpu_root/kvmsteal-test-$$"
+cleanup() {
+	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
+	wait 2>/dev/null
+	for d in "$cg"/vm2/vcpu0 "$cg"/vm2/vcpu1 "$cg"/vm2/emulator "$cg"/vm2 "$cg"/vm "$cg"; do
+		[ -d "$d" ] && { while read -r t; do echo "$t" >"$cpu_root/tasks" 2>/dev/null; done <"$d/tasks"; rmdir "$d"; }
+	done 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT INT TERM
+. tests/lib.sh
+
+if [ "$(id -u)" -ne 0 ] || [ ! -w "$cpu_root/cgroup.procs" ] || ! mkdir "$cg" 2>/dev/null; then
+	echo "skip: cgroup v1 cpu controller not writable at $cpu_root (needs root); no throttling test run"
+	exit 0
+fi
+echo 100000 >"$cg/cpu.cfs_period_us"
+
+# move_threads PID DIR [TID-PATTERN]: every thread of PID (or those whose name matches) into DIR
+move_threads() {
+	for task in /proc/"$1"/task/*; do
+		[ -n "${3:-}" ] && ! grep -q "$3" "$task/comm" && continue
+		echo "${task##*/}" >"$2/tasks"
+	done
+}
+throttled_ns() { awk '$1 == "throttled_time" { print $2 }' "$1/cpu.stat"; }
+vm_field() { jq -r "select(.record == \"vm\" and .process_pid == $1) | .$2" "$tmp/agent.out"; }
+
+# measure PID DIR...: the agent over WINDOW s, and each DIR's throttled_time delta (ns) around it
+measure() {
+	local pid=$1 d; shift
+	for d in "$@"; do throttled_ns "$d" >"$tmp/$(basename "$d").t0"; done
+	date +%s.%N >"$tmp/w0"
+	./kvmsteal --cgroup-root /sys/fs/cgroup --interval "$WINDOW" --count 1 >"$tmp/agent.out" 2>"$tmp/agent.err"
+	date +%s.%N >"$tmp/w1"
+	for d in "$@"; do echo $(( $(throttled_ns "$d") - $(cat "$tmp/$(basename "$d").t0") )) >"$tmp/$(basename "$d").delta"; done
+	check "agent exits 0, schema v1, no diagnostics" sh -c "./build/check_ndjson <'$tmp/agent.out' >/dev/null && test ! -s '$tmp/agent.err'"
+}
+own_pct() { # own_pct DIR VCPUS: the cgroup's throttled time as mean percent of VCPUS vCPUs' time
+	awk -v ns="$(cat "$tmp/$(basename "$1").delta")" -v n="$2" -v a="$(cat "$tmp/w0")" -v b="$(cat "$tmp/w1")" \
+		'BEGIN { printf "%.2f", 100 * ns / 1e9 / (b - a) / n }'
+}
+near() { awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; exit !(d <= t && -d <= t) }'; }
+
+echo "== 1. two busy vCPUs in a 0.5-CPU cgroup, alone on the host"
+mkdir "$cg/vm"
+echo 100000 >"$cg/vm/cpu.cfs_period_us"; echo 50000 >"$cg/vm/cpu.cfs_quota_us"
+start_fake a 2 -name guest=limited,debug-threads=on -smp 2
+a=$(cat "$tmp/a.pid")
+move_threads "$a" "$cg/vm"
+sleep 0.5
+measure "$a" "$cg/vm"
+steal=$(vm_field "$a" vcpu_steal_pct_avg); thr=$(vm_field "$a" vcpu_throttled_pct_avg); con=$(vm_field "$a" vcpu_contention_pct_avg)
+own=$(own_pct "$cg/vm" 2)
+echo "     steal $steal  throttled $thr  contention $con  (the cgroup's own throttled_time: $own)  limit $(vm_field "$a" cpu_limit_cpus)"
+check "alone: throttled within $TOL of steal" near "$thr" "$steal" "$TOL"
+check "alone: contention under $TOL" awk -v c="$con" -v t="$TOL" 'BEGIN { exit !(c < t) }'
+check "alone: throttled within $TOL of the cgroup's own throttled_time" near "$thr" "$own" "$TOL"
+check "alone: the steal is real (above 30)" awk -v s="$steal" 'BEGIN { exit !(s > 30) }'
+check "alone: cpu_limit_cpus 0.500" test "$(vm_field "$a" cpu_limit_cpus)" = 0.5
+check "alone: the vCPUs share the limited cgroup: no per-vCPU throttled_pct" \
+	test "$(jq -r "select(.process_pid == $a) | [.vcpu[] | has(\"throttled_pct\")] | any" "$tmp/agent.out")" = false
+contention_alone=$con
+
+echo "== 2. the same, with two hogs outside the cgroup competing for the CPUs"
+start_hogs 2
+sleep 0.5
+measure "$a" "$cg/vm"
+steal=$(vm_field "$a" vcpu_steal_pct_avg); thr=$(vm_field "$a" vcpu_throttled_pct_avg); con=$(vm_field "$a" vcpu_contention_pct_avg)
+own=$(own_pct "$cg/vm" 2)
+echo "     steal $steal  throttled $thr  contention $con  (the cgroup's own throttled_time: $own)"
+check "with hogs: contention rises ($contention_alone -> $con)" awk -v a="$contention_alone" -v b="$con" 'BEGIN { exit !(b > a + 1) }'
+check "with hogs: throttled + contention = steal within 0.1" awk -v s="$steal" -v t="$thr" -v c="$con" 'BEGIN { d = t + c - s; exit !(d <= 0.1 && -d <= 0.1) }'
+check "with hogs: throttled within $TOL of the cgroup's own throttled_time" near "$thr" "$own" "$TOL"
+for pid in "${pids[@]}"; do [ "$pid" != "$a" ] && kill "$pid" 2>/dev/null; done
+kill "$a"; rm -f "$tmp/a.pid"
+sleep 0.3
+
+echo "== 3. a libvirt-like layout: each vCPU in a vcpuN cgroup with a 0.2-CPU quota of its own"
+mkdir -p "$cg/vm2/vcpu0" "$cg/vm2/vcpu1" "$cg/vm2/emulator"
+for d in vcpu0 vcpu1; do echo 100000 >"$cg/vm2/$d/cpu.cfs_period_us"; echo 20000 >"$cg/vm2/$d/cpu.cfs_quota_us"; done
+start_fake b 2 -name guest=libvirt-like,debug-threads=on -smp 2
+b=$(cat "$tmp/b.pid")
+move_threads "$b" "$cg/vm2/emulator"
+move_threads "$b" "$cg/vm2/vcpu0" '^CPU 0/KVM$'
+move_threads "$b" "$cg/vm2/vcpu1" '^CPU 1/KVM$'
+sleep 0.5
+measure "$b" "$cg/vm2/vcpu0" "$cg/vm2/vcpu1"
+for id in 0 1; do
+	read -r vs vt < <(jq -r "select(.process_pid == $b) | .vcpu[] | select(.id == $id) | \"\(.steal_pct) \(.throttled_pct)\"" "$tmp/agent.out")
+	own=$(own_pct "$cg/vm2/vcpu$id" 1)
+	echo "     vCPU $id: steal $vs  throttled_pct $vt  (vcpu$id's own throttled_time: $own)"
+	check "libvirt-like vCPU $id: throttled_pct within $TOL of its steal" near "$vt" "$vs" "$TOL"
+	check "libvirt-like vCPU $id: throttled_pct within $TOL of vcpu$id's own throttled_time" near "$vt" "$own" "$TOL"
+done
+check "libvirt-like: cpu_limit_cpus 0.200" test "$(vm_field "$b" cpu_limit_cpus)" = 0.2
+check "libvirt-like: the VM's throttled mean is its vCPUs' mean" \
+	near "$(vm_field "$b" vcpu_throttled_pct_avg)" "$(jq -r "select(.process_pid == $b) | [.vcpu[].throttled_pct] | add / length" "$tmp/agent.out")" 0.02
+
+echo
+if [ "$failures" -ne 0 ]; then echo "$failures cgroup test(s) FAILED"; exit 1; fi
+echo "all cgroup tests passed"
