@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "parse.h"
+#include "text.h"
 
 #define CGROUP_DEPTH 4 /* limited cgroups kept per thread, from its own up */
 
@@ -43,8 +44,10 @@ struct cgroup_set {
 	size_t count, cap;
 };
 
-/* One limited cgroup at one instant (snapshot.h holds an array of them, by slot). */
+/* One limited cgroup at one instant (snapshot.h holds an array of them, by
+ * slot).  Its identity across samples is its path with its generation. */
 struct cgroup_sample {
+	size_t path_off;    /* its directory under the root, in the snapshot's text */
 	uint32_t gen;
 	bool valid;         /* cpu.stat could be read and parsed */
 	uint64_t throttled_ns;
@@ -64,8 +67,11 @@ void cgroup_link(struct cgroup_set *set, const struct cgroup_ref *ref, struct cg
 void cgroup_mark(struct cgroup_set *set, const struct cgroup_links *links);
 
 /* Reads every entry in use into samples (grown to set->count, indexed by
- * slot), then frees the entries no thread marked since the last call.
+ * slot; their paths appended to names), then frees the entries no thread
+ * marked since the last call, and those whose cpu.stat could not be read (a
+ * cgroup removed, perhaps made again: the next link opens it anew).
  * 0 or -ENOMEM. */
-int cgroup_sample_all(struct cgroup_set *set, struct cgroup_sample **samples, size_t *count, size_t *cap);
+int cgroup_sample_all(struct cgroup_set *set, struct cgroup_sample **samples, size_t *count, size_t *cap,
+		      struct buf *names);
 
 #endif

@@ -188,25 +188,30 @@ static void sample_entry(const struct cgroup_entry *entry, struct cgroup_sample 
 	ssize_t len = procfs_pread(entry->stat_fd, buf, sizeof(buf));
 	uint64_t value;
 
-	*out = (struct cgroup_sample){ .gen = entry->gen, .limit_cpus = entry->limit_cpus };
+	out->limit_cpus = entry->limit_cpus;
+	out->valid = false;
 	if (len < 0 || parse_cpu_stat(buf, (size_t)len, entry->v1 ? "throttled_time" : "throttled_usec", &value))
 		return;
 	out->valid = true;
 	out->throttled_ns = entry->v1 ? value : value * 1000;
 }
 
-int cgroup_sample_all(struct cgroup_set *set, struct cgroup_sample **samples, size_t *count, size_t *cap)
+int cgroup_sample_all(struct cgroup_set *set, struct cgroup_sample **samples, size_t *count, size_t *cap,
+		      struct buf *names)
 {
 	*count = 0;
 	if (array_reserve((void **)samples, cap, set->count, sizeof(**samples)))
 		return -ENOMEM;
 	for (size_t i = 0; i < set->count; i++) {
 		struct cgroup_entry *entry = &set->entries[i];
-		(*samples)[i] = (struct cgroup_sample){ .gen = entry->gen };
+		struct cgroup_sample *out = &(*samples)[i];
+		*out = (struct cgroup_sample){ .gen = entry->gen, .path_off = names->len };
+		if (entry->rel && buf_append(names, entry->rel, strlen(entry->rel) + 1))
+			return -ENOMEM;
 		if (entry->rel && entry->seen)
-			sample_entry(entry, &(*samples)[i]);
-		else if (entry->rel)
-			entry_clear(entry); /* no vCPU thread is in it any more */
+			sample_entry(entry, out);
+		if (entry->rel && (!entry->seen || !out->valid))
+			entry_clear(entry); /* no vCPU thread is in it any more, or it is gone */
 		entry->seen = false;
 	}
 	*count = set->count;

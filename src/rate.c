@@ -155,13 +155,18 @@ static void summarize_vcpus(const struct tick_figures *out, struct vm_figures *v
 static bool cgroup_delta(const struct snapshot *prev, const struct snapshot *cur, uint16_t id, uint32_t gen,
 			 uint64_t *ns, double *limit)
 {
-	const struct cgroup_sample *a, *b;
+	const struct cgroup_sample *a = NULL, *b;
+	const char *path;
 
-	if (id >= prev->cgroup_count || id >= cur->cgroup_count)
+	if (id >= cur->cgroup_count || cur->cgroups[id].gen != gen)
 		return false;
-	a = &prev->cgroups[id];
 	b = &cur->cgroups[id];
-	if (!a->valid || !b->valid || a->gen != gen || b->gen != gen || b->throttled_ns < a->throttled_ns)
+	path = cur->names.data + b->path_off;
+	for (size_t i = 0; i < prev->cgroup_count && !a; i++) /* the same slot, nearly always */
+		if (prev->cgroups[(id + i) % prev->cgroup_count].gen == gen &&
+		    strcmp(prev->names.data + prev->cgroups[(id + i) % prev->cgroup_count].path_off, path) == 0)
+			a = &prev->cgroups[(id + i) % prev->cgroup_count];
+	if (!a || !a->valid || !b->valid || b->throttled_ns < a->throttled_ns)
 		return false;
 	*ns = b->throttled_ns - a->throttled_ns;
 	*limit = b->limit_cpus;

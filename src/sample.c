@@ -505,5 +505,5 @@ int sampler_take(struct sampler *s, struct snapshot *snap)
 	if (s->cgroups.root_fd < 0)
 		return 0;
 	snap->cgroups_on = true;
-	return cgroup_sample_all(&s->cgroups, &snap->cgroups, &snap->cgroup_count, &snap->cgroup_cap);
+	return cgroup_sample_all(&s->cgroups, &snap->cgroups, &snap->cgroup_count, &snap->cgroup_cap, &snap->names);
 }

@@ -28,11 +28,12 @@ for case_dir in tests/fixtures/*/; do
 	case_dir=${case_dir%/}
 	[ -f "$case_dir/expected.ndjson" ] || continue
 	name=$(basename "$case_dir")
-	./build/golden "$case_dir/t0" "$case_dir/t1" >"$tmp/$name.out" 2>"$tmp/$name.err"
+	cg=(); [ -d "$case_dir/cg0" ] && cg=(--cgroup-roots "$case_dir/cg0" "$case_dir/cg1")
+	./build/golden "$case_dir/t0" "$case_dir/t1" "${cg[@]}" >"$tmp/$name.out" 2>"$tmp/$name.err"
 	check "golden $name: exact NDJSON" diff -u "$case_dir/expected.ndjson" "$tmp/$name.out"
 	check "golden $name: schema v1" ./build/check_ndjson <"$tmp/$name.out"
 	[ -f "$case_dir/expected.prom" ] || continue
-	./build/golden "$case_dir/t0" "$case_dir/t1" --prom "$tmp/$name.prom" >/dev/null 2>&1
+	./build/golden "$case_dir/t0" "$case_dir/t1" "${cg[@]}" --prom "$tmp/$name.prom" >/dev/null 2>&1
 	check "golden $name: exact textfile" diff -u "$case_dir/expected.prom" "$tmp/$name.prom"
 	check "golden $name: textfile passes promtool" promtool check metrics <"$tmp/$name.prom"
 done
