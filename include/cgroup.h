@@ -63,6 +63,9 @@ void cgroup_set_free(struct cgroup_set *set);
  * them in use.  links->known is false when its cgroup is not under the root. */
 void cgroup_link(struct cgroup_set *set, const struct cgroup_ref *ref, struct cgroup_links *links);
 
+/* True while every cgroup of links is still the one linked (none dropped). */
+bool cgroup_links_current(const struct cgroup_set *set, const struct cgroup_links *links);
+
 /* Marks the entries of links as in use this tick (a live vCPU thread). */
 void cgroup_mark(struct cgroup_set *set, const struct cgroup_links *links);
 

@@ -46,6 +46,8 @@ struct thread_entry {
 	uint64_t cpus_at;    /* when to read it again, clock ticks after boot */
 	struct cgroup_links cg; /* with --cgroup-root: a vCPU's limited cgroups */
 	uint64_t cg_at;      /* when to read its cgroup file again; 0: never read */
+	uint64_t cg_walk_at; /* when to read the limits on its path again */
+	uint32_t cg_hash;    /* of its cgroup file when last read */
 };
 
 struct vm_entry {

@@ -6,11 +6,14 @@
 # with --schema-floor also the /proc listing and the stat read per VM that
 # schema v1 needs (what any agent writing it from /proc pays the kernel).
 #
-#   scripts/bench.sh [--vms N] [--ticks N] [--interval SEC] [--rss-ticks N] [--idle-procs N]
+#   scripts/bench.sh [--vms N] [--ticks N] [--interval SEC] [--rss-ticks N] [--idle-procs N] [--cgroup]
 #
 # --idle-procs N also starts N sleeping processes that are not QEMU (a busy
 # host's daemons, shells, containers): each is listed every tick, and kvmsteal
 # re-reads each one's name once every 30 s to see a late exec into QEMU.
+# --cgroup (root, cgroup v1 cpu controller at /sys/fs/cgroup/cpu) puts each
+# VM in a cgroup of its own with a 1-CPU quota and also measures, in the same
+# window, kvmsteal --cgroup-root /sys/fs/cgroup against kvmsteal without it.
 #
 # --interval must be whole seconds (pidstat's unit).  --rss-ticks N then runs
 # kvmsteal for N ticks at 0.1 s on the same processes and prints its resident
@@ -23,7 +26,7 @@
 # Absolute times vary between runs on these shared machines: read the ratios.
 set -u
 cd "$(dirname "$0")/.."
-vms=500 ticks=20 interval=1 rss_ticks=0 idle_procs=0
+vms=500 ticks=20 interval=1 rss_ticks=0 idle_procs=0 with_cgroups=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--vms) vms=$2; shift 2 ;;
@@ -31,6 +34,7 @@ while [ $# -gt 0 ]; do
 	--interval) interval=$2; shift 2 ;;
 	--rss-ticks) rss_ticks=$2; shift 2 ;;
 	--idle-procs) idle_procs=$2; shift 2 ;;
+	--cgroup) with_cgroups=1; shift ;;
 	*) echo "usage: $0 [--vms N] [--ticks N] [--interval SEC] [--rss-ticks N] [--idle-procs N]" >&2; exit 64 ;;
 	esac
 done
@@ -48,6 +52,7 @@ cleanup() {
 	for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null; done
 	for f in "$tmp"/*.pid; do [ -s "$f" ] && kill -KILL "$(cat "$f")" 2>/dev/null; done
 	wait 2>/dev/null
+	[ -n "${bench_cg:-}" ] && sleep 0.5 && rmdir "$bench_cg"/vm* "$bench_cg" 2>/dev/null
 	rm -rf "$tmp"
 }
 trap cleanup EXIT INT TERM
@@ -102,6 +107,18 @@ cpu_ns() { awk '{ print $1 }' "/proc/$1/schedstat"; }
 # the other differed by 10 %.  CPU ns per tick of each one's main thread over
 # $ticks whole intervals, after two intervals of warm-up.
 pid_list=$(echo $vm_pids | tr ' ' ',')
+if [ "$with_cgroups" = 1 ]; then
+	bench_cg=/sys/fs/cgroup/cpu/kvmsteal-bench-$$
+	mkdir "$bench_cg" || exit 1
+	i=0
+	for p in $vm_pids; do
+		i=$((i + 1))
+		mkdir "$bench_cg/vm$i"
+		echo 100000 >"$bench_cg/vm$i/cpu.cfs_period_us"; echo 100000 >"$bench_cg/vm$i/cpu.cfs_quota_us"
+		for task in /proc/"$p"/task/*; do echo "${task##*/}" >"$bench_cg/vm$i/tasks"; done
+	done
+	echo "# each VM in a cgroup of its own with a 1-CPU quota under $bench_cg"
+fi
 if [ "$idle_procs" -gt 0 ]; then
 	# measured in steady state: a process younger than 30 s has its name read every tick
 	wait_s=$(( idle_started + 31 - $(date +%s) ))
@@ -114,12 +131,16 @@ measured=$!; at 0.1
 measured="$measured $!"; at 0.1
 ./kvmsteal --interval "$interval" --output /dev/null 2>"$tmp/kvmsteal.err" &
 measured="$measured $!"; at 0.2
+if [ "$with_cgroups" = 1 ]; then
+	./kvmsteal --cgroup-root /sys/fs/cgroup --interval "$interval" --output /dev/null 2>"$tmp/kvmsteal-cg.err" &
+	cg_reader=$!; at 0.2
+fi
 pidstat -t -p "$pid_list" "$interval" >/dev/null 2>"$tmp/pidstat.err" &
 measured="$measured $!"; at 2.5
-read -r -a c0 < <(for pid in $measured; do cpu_ns "$pid"; done | tr '\n' ' ')
+read -r -a c0 < <(for pid in $measured ${cg_reader:-}; do cpu_ns "$pid"; done | tr '\n' ' ')
 at "$ticks"
-read -r -a c1 < <(for pid in $measured; do cpu_ns "$pid"; done | tr '\n' ' ')
-for pid in $measured; do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
+read -r -a c1 < <(for pid in $measured ${cg_reader:-}; do cpu_ns "$pid"; done | tr '\n' ' ')
+for pid in $measured ${cg_reader:-}; do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
 ref_ns=$(( (c1[0] - c0[0]) / ticks )) floor_ns=$(( (c1[1] - c0[1]) / ticks ))
 kvm_ns=$(( (c1[2] - c0[2]) / ticks )) pidstat_ns=$(( (c1[3] - c0[3]) / ticks ))
 
@@ -134,6 +155,12 @@ echo "  kvmsteal / reference     = $(echo "scale=2; $kvm_ns / $ref_ns" | bc)   (
 echo "  kvmsteal / schema floor  = $(echo "scale=2; $kvm_ns / $floor_ns" | bc)   (the agent's own work above what the kernel charges)"
 echo "  pidstat / kvmsteal       = $(echo "scale=1; $pidstat_ns / $kvm_ns" | bc)   (goal: at least 30)"
 echo "  pidstat / schema floor   = $(echo "scale=1; $pidstat_ns / $floor_ns" | bc)   (the most any reader of these files could reach)"
+if [ "$with_cgroups" = 1 ]; then
+	cg_ns=$(( (c1[4] - c0[4]) / ticks ))
+	printf '  %-40s %9.3f ms  %6s us/thread\n' "kvmsteal --cgroup-root" "$(echo "scale=3; $cg_ns / 1000000" | bc)" "$(per_thread "$cg_ns")"
+	echo "  kvmsteal --cgroup-root / kvmsteal = $(echo "scale=2; $cg_ns / $kvm_ns" | bc)   (goal: at most 1.15)"
+	echo "  its diagnostics: $(cat "$tmp/kvmsteal-cg.err" | head -n 2)"
+fi
 
 # Instructions per tick: the difference between runs of 6 and 2 ticks, so
 # that start-up (opening every fd) cancels out.  callgrind counts user space

@@ -175,6 +175,15 @@ void cgroup_link(struct cgroup_set *set, const struct cgroup_ref *ref, struct cg
 	}
 }
 
+bool cgroup_links_current(const struct cgroup_set *set, const struct cgroup_links *links)
+{
+	for (uint8_t i = 0; i < links->count; i++)
+		if (links->ids[i] >= set->count || !set->entries[links->ids[i]].rel ||
+		    set->entries[links->ids[i]].gen != links->gens[i])
+			return false;
+	return true;
+}
+
 void cgroup_mark(struct cgroup_set *set, const struct cgroup_links *links)
 {
 	for (uint8_t i = 0; i < links->count; i++)

@@ -235,26 +235,45 @@ int sampler_use_cgroups(struct sampler *s, const char *root)
 /* libvirt moves a vCPU thread into its vcpuN cgroup just after QEMU starts
  * it, and operators move threads and change limits at run time: a vCPU's
  * cgroup file is read when it is first a vCPU and again every
- * CGROUP_REFRESH_S; in between its limited cgroups are kept. */
+ * CGROUP_REFRESH_S, and the limits on its path are read again when that file
+ * changed or every LIMITS_REFRESH_S (reading them is most of the cost). */
 #define CGROUP_REFRESH_S 10
+#define LIMITS_REFRESH_S 60
+
+static uint32_t fnv1a(const char *p, size_t len)
+{
+	uint32_t hash = 2166136261u;
+
+	for (size_t i = 0; i < len; i++)
+		hash = (hash ^ (unsigned char)p[i]) * 16777619u;
+	return hash;
+}
 
 static void refresh_cgroups(struct sampler *s, const struct vm_entry *vm, struct thread_entry *thread,
 			    uint64_t now_ticks)
 {
 	char path[48], buf[4096];
 	struct cgroup_ref ref;
+	uint32_t hash;
 	ssize_t len;
 
 	if (s->cgroups.root_fd < 0 || thread->vcpu_id < 0)
 		return;
-	if (thread->cg_at == 0 || now_ticks >= thread->cg_at) {
+	if (thread->cg_at == 0 || now_ticks >= thread->cg_at || !cgroup_links_current(&s->cgroups, &thread->cg)) {
 		thread->cg_at = now_ticks + (uint64_t)(CGROUP_REFRESH_S * s->table.clk_tck);
 		snprintf(path, sizeof(path), "task/%d/cgroup", thread->tid);
 		len = vm_read_file(vm, path, buf, sizeof(buf));
-		if (len >= 0 && parse_proc_cgroup(buf, (size_t)len, &ref) == 0)
+		hash = len >= 0 ? fnv1a(buf, (size_t)len) : 0;
+		if (len >= 0 && hash == thread->cg_hash && now_ticks < thread->cg_walk_at && thread->cg.known &&
+		    cgroup_links_current(&s->cgroups, &thread->cg))
+			; /* the same cgroup, its limits read lately: keep them */
+		else if (len >= 0 && parse_proc_cgroup(buf, (size_t)len, &ref) == 0)
 			cgroup_link(&s->cgroups, &ref, &thread->cg);
 		else
 			memset(&thread->cg, 0, sizeof(thread->cg)); /* unknown: no throttling figure */
+		if (hash != thread->cg_hash || now_ticks >= thread->cg_walk_at)
+			thread->cg_walk_at = now_ticks + (uint64_t)(LIMITS_REFRESH_S * s->table.clk_tck);
+		thread->cg_hash = hash;
 	}
 	cgroup_mark(&s->cgroups, &thread->cg);
 }
