@@ -125,16 +125,21 @@ if [ "$idle_procs" -gt 0 ]; then
 	[ "$wait_s" -gt 0 ] && { echo "# waiting ${wait_s} s until the idle processes are older than 30 s"; sleep "$wait_s"; }
 fi
 at() { sleep "$(echo "$interval * $1" | bc)"; }
+if [ "$with_cgroups" = 1 ]; then
+	# in steady state: a vCPU's cgroup file is read at first sight and 10 s
+	# later, then once a minute; this reader starts 12 s before the window,
+	# ticking 0.4 interval after the reference
+	./kvmsteal --cgroup-root /sys/fs/cgroup --interval "$interval" --output /dev/null 2>"$tmp/kvmsteal-cg.err" &
+	cg_reader=$!
+	sleep "$(echo "12 - 2.9 * $interval" | bc)"
+	at 0.6
+fi
 ./build/refread "$interval" 1000000 $vm_pids >/dev/null 2>"$tmp/refread.err" &
 measured=$!; at 0.1
 ./build/refread "$interval" 1000000 --schema-floor $vm_pids >/dev/null 2>"$tmp/floor.err" &
 measured="$measured $!"; at 0.1
 ./kvmsteal --interval "$interval" --output /dev/null 2>"$tmp/kvmsteal.err" &
 measured="$measured $!"; at 0.2
-if [ "$with_cgroups" = 1 ]; then
-	./kvmsteal --cgroup-root /sys/fs/cgroup --interval "$interval" --output /dev/null 2>"$tmp/kvmsteal-cg.err" &
-	cg_reader=$!; at 0.2
-fi
 pidstat -t -p "$pid_list" "$interval" >/dev/null 2>"$tmp/pidstat.err" &
 measured="$measured $!"; at 2.5
 read -r -a c0 < <(for pid in $measured ${cg_reader:-}; do cpu_ns "$pid"; done | tr '\n' ' ')

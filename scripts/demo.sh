@@ -33,5 +33,23 @@ else
 	start_fake db "$((busy / 2))" -name "guest=demo-db,debug-threads=on" -uuid "$(uuid)" -smp "$((busy / 2 + 1))"
 	echo "# $cpus host CPUs; no usable QEMU/KVM here: QEMU-shaped processes demo-web and demo-db with $busy busy vCPU threads and one idle"
 fi
-echo "# kvmsteal --interval 2 --count 5"
-./kvmsteal --interval 2 --count 5
+# Both causes of steal side by side, where cgroups can be written (root, a
+# cgroup v1 cpu controller): demo-db alone in a 0.25-CPU cgroup is throttled
+# by its own limit, demo-web waits for the CPUs the hogs hold.
+cgroup_args=()
+cg=/sys/fs/cgroup/cpu/kvmsteal-demo-$$
+if [ "$(id -u)" -eq 0 ] && [ -w /sys/fs/cgroup/cpu/cgroup.procs ] && mkdir "$cg" 2>/dev/null; then
+	echo 100000 >"$cg/cpu.cfs_period_us"; echo 25000 >"$cg/cpu.cfs_quota_us"
+	for task in /proc/"$(cat "$tmp/db.pid")"/task/*; do echo "${task##*/}" >"$cg/tasks"; done
+	cgroup_args=(--cgroup-root /sys/fs/cgroup)
+	echo "# demo-db is in a 0.25-CPU cgroup ($cg): its steal is its own limit (THROTTLED); demo-web's is the host (CONTENTION)"
+	cleanup_cgroup() { while read -r t; do echo "$t" >/sys/fs/cgroup/cpu/tasks; done <"$cg/tasks" 2>/dev/null; rmdir "$cg"; }
+	trap 'cleanup_cgroup 2>/dev/null; cleanup' EXIT INT TERM
+else
+	echo "# cgroups cannot be written here (needs root and a cgroup v1 cpu controller): only contention is shown"
+fi
+sleep 0.5
+echo "# kvmsteal ${cgroup_args[*]} --interval 2 --count 4"
+./kvmsteal "${cgroup_args[@]}" --interval 2 --count 4
+echo "# the same as a table: kvmsteal ${cgroup_args[*]} --interval 2 --count 1 --format text"
+./kvmsteal "${cgroup_args[@]}" --interval 2 --count 1 --format text

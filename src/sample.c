@@ -234,10 +234,13 @@ int sampler_use_cgroups(struct sampler *s, const char *root)
 
 /* libvirt moves a vCPU thread into its vcpuN cgroup just after QEMU starts
  * it, and operators move threads and change limits at run time: a vCPU's
- * cgroup file is read when it is first a vCPU and again every
- * CGROUP_REFRESH_S, and the limits on its path are read again when that file
- * changed or every LIMITS_REFRESH_S (reading them is most of the cost). */
-#define CGROUP_REFRESH_S 10
+ * cgroup file is read when it is first a vCPU, again SECOND_READ_S later
+ * (a move that followed the first sight), then every CGROUP_REFRESH_S; the
+ * limits on its path are read again when that file changed or every
+ * LIMITS_REFRESH_S.  The kernel builds that file from every hierarchy, so
+ * reading it is most of what --cgroup-root costs. */
+#define SECOND_READ_S 10
+#define CGROUP_REFRESH_S 60
 #define LIMITS_REFRESH_S 60
 
 static uint32_t fnv1a(const char *p, size_t len)
@@ -260,7 +263,8 @@ static void refresh_cgroups(struct sampler *s, const struct vm_entry *vm, struct
 	if (s->cgroups.root_fd < 0 || thread->vcpu_id < 0)
 		return;
 	if (thread->cg_at == 0 || now_ticks >= thread->cg_at || !cgroup_links_current(&s->cgroups, &thread->cg)) {
-		thread->cg_at = now_ticks + (uint64_t)(CGROUP_REFRESH_S * s->table.clk_tck);
+		thread->cg_at = now_ticks + (uint64_t)((thread->cg_at == 0 ? SECOND_READ_S : CGROUP_REFRESH_S) *
+							s->table.clk_tck);
 		snprintf(path, sizeof(path), "task/%d/cgroup", thread->tid);
 		len = vm_read_file(vm, path, buf, sizeof(buf));
 		hash = len >= 0 ? fnv1a(buf, (size_t)len) : 0;

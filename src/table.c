@@ -75,19 +75,37 @@ static int host_line(const struct tick_figures *f, struct buf *out)
 		       h->cpu_count, h->user, h->system, h->guest, h->idle, h->steal);
 }
 
-static int vm_line(const struct vm_figures *vm, struct buf *out)
+/* The pinning of the vCPU with the most steal (where contention is felt). */
+static const char *worst_cpus(const struct tick_figures *f, const struct vm_figures *vm)
 {
-	char name[NAME_COLUMNS * 4 + 8];
+	const struct vcpu_figures *worst = NULL;
 
+	for (size_t k = 0; k < vm->vcpu_count; k++) {
+		const struct vcpu_figures *v = &f->vcpus[vm->vcpu_first + k];
+		if (!worst || v->steal_pct > worst->steal_pct)
+			worst = v;
+	}
+	return worst && worst->cpus ? worst->cpus : "-";
+}
+
+static int vm_line(const struct tick_figures *f, const struct vm_figures *vm, struct buf *out)
+{
+	char name[NAME_COLUMNS * 4 + 8], thr[16] = "-", con[16] = "-";
 	const char *id = vm->vm->id[0] ? vm->vm->id : "-";
 
 	column_name(vm->name, name, sizeof(name));
+	if (vm->has_throttle) {
+		snprintf(thr, sizeof(thr), "%.2f", vm->throttled_avg);
+		snprintf(con, sizeof(con), "%.2f", vm->contention_avg);
+	}
 	/* "?": QEMU names no vCPU thread and none has guest time */
 	if (vm->vcpu_count == 0)
-		return appendf(out, "%s %9s %8d %5s %9s %9s %8s %10.2f\n", name, id, vm->vm->pid,
-			       vm->vm->vcpu_source == VCPU_SOURCE_NONE ? "?" : "0", "-", "-", "-", vm->other_wait_pct);
-	return appendf(out, "%s %9s %8d %5zu %9.2f %9.2f %8.2f %10.2f\n", name, id, vm->vm->pid,
-		       vm->vcpu_count, vm->steal_avg, vm->steal_max, vm->run_avg, vm->other_wait_pct);
+		return appendf(out, "%s %9s %8d %5s %9s %9s %8s %10.2f %9s %10s %s\n", name, id, vm->vm->pid,
+			       vm->vm->vcpu_source == VCPU_SOURCE_NONE ? "?" : "0", "-", "-", "-", vm->other_wait_pct,
+			       "-", "-", "-");
+	return appendf(out, "%s %9s %8d %5zu %9.2f %9.2f %8.2f %10.2f %9s %10s %s\n", name, id, vm->vm->pid,
+		       vm->vcpu_count, vm->steal_avg, vm->steal_max, vm->run_avg, vm->other_wait_pct, thr, con,
+		       worst_cpus(f, vm));
 }
 
 int table_tick(const struct tick_figures *figures, struct buf *out)
@@ -103,10 +121,10 @@ int table_tick(const struct tick_figures *figures, struct buf *out)
 	qsort(order, figures->vm_count, sizeof(*order), by_worst_steal);
 	err = host_line(figures, out);
 	if (err == 0)
-		err = appendf(out, "%-*s %9s %8s %5s %9s %9s %8s %10s\n", NAME_COLUMNS, "VM", "ID", "PID", "VCPUS", "STEAL_AVG",
-			      "STEAL_MAX", "RUN_AVG", "OTHER_WAIT");
+		err = appendf(out, "%-*s %9s %8s %5s %9s %9s %8s %10s %9s %10s %s\n", NAME_COLUMNS, "VM", "ID", "PID", "VCPUS",
+			      "STEAL_AVG", "STEAL_MAX", "RUN_AVG", "OTHER_WAIT", "THROTTLED", "CONTENTION", "CPUS");
 	for (size_t i = 0; err == 0 && i < figures->vm_count; i++)
-		err = vm_line(order[i], out);
+		err = vm_line(figures, order[i], out);
 	if (err == 0)
 		err = buf_append(out, "\n", 1);
 	free(order);

@@ -59,6 +59,12 @@ check "--format text: the NDJSON's figures, worst steal first" diff -u "$tmp/tab
 check "--format text: three VM lines, web01 first" test "$(wc -l <"$tmp/table.got")/$(head -c 5 "$tmp/table.got")" = "3/web01"
 ./kvmsteal --proc-root tests/fixtures/basic/t1 --interval 0.1 --count 2 --format text >"$tmp/text.out"
 check "--format text: a header line per tick" test "$(grep -c '^VM  *ID  *PID VCPUS STEAL_AVG' "$tmp/text.out")" -eq 2
+./build/golden tests/fixtures/cgroup-v2/t0 tests/fixtures/cgroup-v2/t1 --cgroup-roots tests/fixtures/cgroup-v2/cg0 \
+	tests/fixtures/cgroup-v2/cg1 --text >"$tmp/cgtext.out"
+check "--format text with --cgroup-root: throttled, contention and the worst vCPU's cpus" \
+	grep -Eq '^libvirt-web +- +7100 +2 +15\.00 +20\.00 +50\.00 +0\.00 +11\.50 +3\.50 0-1$' "$tmp/cgtext.out"
+check "--format text without cgroup figures: - in those columns" \
+	sh -c "./build/golden tests/fixtures/basic/t0 tests/fixtures/basic/t1 --text | grep -Eq '^web01 .* - +- 0-1\$'"
 
 # --- the shipped binary on a fixture tree -----------------------------------
 # A frozen tree: every counter stands still, so every figure is 0.00 and the
