@@ -17,7 +17,8 @@
 #include "parse.h"
 #include "text.h"
 
-#define CGROUP_DEPTH 4 /* limited cgroups kept per thread, from its own up */
+#define CGROUP_DEPTH 3 /* limited cgroups kept per thread, from its own up
+			  (libvirt's vcpuN, scope and slice; KubeVirt's pod and QoS slices) */
 
 /* A thread's place: the limited cgroups on its path, as (slot, generation)
  * pairs into the set (a slot freed and reused gets a new generation). */

@@ -26,18 +26,19 @@ enum vcpu_source {
 	VCPU_SOURCE_NONE,       /* neither: no vCPU thread can be told apart */
 };
 
+/* Fields ordered to pack: there are two of these per tracked thread. */
 struct thread_sample {
 	int tid;
-	uint64_t starttime;
 	int vcpu_id;     /* VCPU_NONE for an "other" thread, VCPU_UNKNOWN */
-	bool tcg;        /* named "CPU n/TCG" */
+	uint64_t starttime;
 	uint64_t cpu_ns; /* schedstat (1) */
 	uint64_t wait_ns;/* schedstat (2): run-queue wait, the guest's steal */
-	size_t cpus_off; /* its Cpus_allowed_list in snapshot.names, or NO_TEXT */
+	uint32_t cpus_off; /* its Cpus_allowed_list in snapshot.names, or NO_TEXT */
+	bool tcg;        /* named "CPU n/TCG" */
 	struct cgroup_links cg; /* with --cgroup-root: the limited cgroups on a vCPU's path */
 };
 
-#define NO_TEXT ((size_t)-1)
+#define NO_TEXT UINT32_MAX
 
 struct vm_sample {
 	int pid;
@@ -74,10 +75,11 @@ void snapshot_free(struct snapshot *snap);
 struct vm_sample *snapshot_add_vm(struct snapshot *snap, const char *name, size_t name_len);
 int snapshot_add_thread(struct snapshot *snap, const struct thread_sample *thread);
 
-/* Copies text (NUL-terminated) into the snapshot; its offset, or NO_TEXT on ENOMEM. */
-size_t snapshot_add_text(struct snapshot *snap, const char *text);
+/* Copies text (NUL-terminated) into the snapshot; its offset, or NO_TEXT on
+ * ENOMEM (or past 4 GiB of names). */
+uint32_t snapshot_add_text(struct snapshot *snap, const char *text);
 
-static inline const char *snapshot_text(const struct snapshot *snap, size_t off)
+static inline const char *snapshot_text(const struct snapshot *snap, uint32_t off)
 {
 	return off == NO_TEXT ? NULL : snap->names.data + off;
 }

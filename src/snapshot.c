@@ -49,9 +49,11 @@ int snapshot_add_thread(struct snapshot *snap, const struct thread_sample *threa
 	return 0;
 }
 
-size_t snapshot_add_text(struct snapshot *snap, const char *text)
+uint32_t snapshot_add_text(struct snapshot *snap, const char *text)
 {
 	size_t off = snap->names.len;
 
-	return buf_append(&snap->names, text, strlen(text) + 1) ? NO_TEXT : off;
+	if (off >= NO_TEXT || buf_append(&snap->names, text, strlen(text) + 1))
+		return NO_TEXT;
+	return (uint32_t)off;
 }
