@@ -2,7 +2,8 @@
 # Throttling against contention on the real kernel, with --cgroup-root: a
 # QEMU-shaped process with two busy vCPUs in a cgroup v1 `cpu` hierarchy with
 # a quota (alone, then with hogs outside the cgroup competing for the CPUs),
-# and a libvirt-like layout (each vCPU in a vcpuN cgroup with its own quota).
+# a libvirt-like layout (each vCPU in a vcpuN cgroup with its own quota), and
+# a real QEMU guest in a limited cgroup.
 # The agent's throttled figure is checked against the cgroup's own
 # throttled_time over the same window, read by this script.  Run by `make
 # check`; says why and passes nothing where cgroups cannot be written.
@@ -28,7 +29,8 @@ cg="$cpu_root/kvmsteal-test-$$"
 cleanup() {
 	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
 	wait 2>/dev/null
-	for d in "$cg"/vm2/vcpu0 "$cg"/vm2/vcpu1 "$cg"/vm2/emulator "$cg"/vm2 "$cg"/vm "$cg"; do
+	kill_pidfiles
+	for d in "$cg"/vm2/vcpu0 "$cg"/vm2/vcpu1 "$cg"/vm2/emulator "$cg"/vm2 "$cg"/vm "$cg"/guest "$cg"; do
 		[ -d "$d" ] && { while read -r t; do echo "$t" >"$cpu_root/tasks" 2>/dev/null; done <"$d/tasks"; rmdir "$d"; }
 	done 2>/dev/null
 	rm -rf "$tmp"
@@ -122,6 +124,31 @@ done
 check "libvirt-like: cpu_limit_cpus 0.200" test "$(vm_field "$b" cpu_limit_cpus)" = 0.2
 check "libvirt-like: the VM's throttled mean is its vCPUs' mean" \
 	near "$(vm_field "$b" vcpu_throttled_pct_avg)" "$(jq -r "select(.process_pid == $b) | [.vcpu[].throttled_pct] | add / length" "$tmp/agent.out")" 0.02
+
+kill "$b"; rm -f "$tmp/b.pid"
+
+echo "== 4. a real QEMU guest (vCPU 0 spins, vCPU 1 halts) in a 0.25-CPU cgroup"
+accel=tcg
+kvm_usable && accel=kvm
+mkdir "$cg/guest"
+echo 10000 >"$cg/guest/cpu.cfs_period_us"; echo 2500 >"$cg/guest/cpu.cfs_quota_us"
+if start_guest "$accel" g "limited-guest" 00000000-0000-4000-8000-0000000000c9; then
+	g=$(cat "$tmp/g.pid")
+	for _ in $(seq 100); do [ "$(grep -c '^CPU [01]/' /proc/"$g"/task/*/comm 2>/dev/null | awk -F: '{ s += $2 } END { print s }')" -ge 2 ] && break; sleep 0.05; done
+	move_threads "$g" "$cg/guest"
+	sleep 1
+	measure "$g" "$cg/guest"
+	steal=$(vm_field "$g" vcpu_steal_pct_avg); thr=$(vm_field "$g" vcpu_throttled_pct_avg); con=$(vm_field "$g" vcpu_contention_pct_avg)
+	own=$(own_pct "$cg/guest" 2)
+	echo "     accel $accel: steal $steal  throttled $thr  contention $con  (the cgroup's own: $own)  limit $(vm_field "$g" cpu_limit_cpus)"
+	check "real guest: throttled within $TOL of steal" near "$thr" "$steal" "$TOL"
+	check "real guest: throttled within $TOL of the cgroup's own throttled_time" near "$thr" "$own" "$TOL"
+	check "real guest: its busy vCPU is throttled (steal above 30 on vCPU 0)" \
+		test "$(jq -r "select(.process_pid == $g) | .vcpu[] | select(.id == 0) | .steal_pct > 30" "$tmp/agent.out")" = true
+	kill "$g"; rm -f "$tmp/g.pid"
+else
+	fail "real guest: QEMU did not start"
+fi
 
 echo
 if [ "$failures" -ne 0 ]; then echo "$failures cgroup test(s) FAILED"; exit 1; fi
