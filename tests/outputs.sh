@@ -87,10 +87,11 @@ state_mode=$(sed -n 's/^StateDirectoryMode=//p' scripts/dist/kvmsteal.service.in
 mkdir -p "$tmp/ne" && chmod 755 "$tmp/ne"
 install -d -o kvmsteal -g kvmsteal -m "$state_mode" "$tmp/state"
 ln -s "$tmp/state/kvmsteal.prom" "$tmp/ne/kvmsteal.prom"
-as_unit() { setpriv --reuid=kvmsteal --regid=kvmsteal --clear-groups sh -c "umask $umask_of_unit; exec \"\$@\"" sh "$@"; }
-as_unit ./kvmsteal "${agent_args[@]}" --count 2 --output /dev/null --prom-file "$tmp/ne/direct.prom" 2>"$tmp/direct.err"
+# exec: run in a subshell (or in the background), so that $! is the agent itself, which cleanup kills
+as_unit() { exec setpriv --reuid=kvmsteal --regid=kvmsteal --clear-groups sh -c "umask $umask_of_unit; exec \"\$@\"" sh "$@"; }
+(as_unit ./kvmsteal "${agent_args[@]}" --count 2 --output /dev/null --prom-file "$tmp/ne/direct.prom" 2>"$tmp/direct.err")
 check "writing into node_exporter's own directory: exit 73 ($?), not a silent 0" \
-	test "$(as_unit ./kvmsteal "${agent_args[@]}" --count 1 --output /dev/null --prom-file "$tmp/ne/direct.prom" 2>/dev/null; echo $?)" = 73
+	test "$( (as_unit ./kvmsteal "${agent_args[@]}" --count 1 --output /dev/null --prom-file "$tmp/ne/direct.prom" 2>/dev/null); echo $?)" = 73
 check "... with a message that says what to do" grep -q "Permission denied (the agent's user must be able to create files" "$tmp/direct.err"
 as_unit ./kvmsteal --proc-root "$root" --interval 0.3 --output /dev/null --prom-file "$tmp/state/kvmsteal.prom" \
 	2>"$tmp/unit.err" &
