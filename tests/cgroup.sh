@@ -30,8 +30,14 @@ cleanup() {
 	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
 	wait 2>/dev/null
 	kill_pidfiles
+	# a killed QEMU leaves its cgroup only once it has exited: retry for a while
 	for d in "$cg"/vm2/vcpu0 "$cg"/vm2/vcpu1 "$cg"/vm2/emulator "$cg"/vm2 "$cg"/vm "$cg"/guest "$cg"; do
-		[ -d "$d" ] && { while read -r t; do echo "$t" >"$cpu_root/tasks" 2>/dev/null; done <"$d/tasks"; rmdir "$d"; }
+		for _ in $(seq 50); do
+			[ -d "$d" ] || break
+			while read -r t; do echo "$t" >"$cpu_root/tasks"; done <"$d/tasks"
+			rmdir "$d" && break
+			sleep 0.1
+		done
 	done 2>/dev/null
 	rm -rf "$tmp"
 }
