@@ -50,12 +50,24 @@ own_schedstat() {
 	done
 }
 
+# own_cpu PID...: "VM ticks, host ticks": the processes' utime + stime
+# (/proc/PID/stat 14 and 15) and all CPUs' time (/proc/stat's cpu line)
+own_cpu() {
+	local vm=0 pid f
+	for pid in "$@"; do
+		read -r -a f < <(sed 's/.*) //' "/proc/$pid/stat")
+		vm=$((vm + f[11] + f[12]))
+	done
+	echo "$vm $(awk '$1 == "cpu" { print $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat)"
+}
+
 # measure PID...: runs kvmsteal and pidstat over the same WINDOW on those VMs;
 # leaves $tmp/agent.out, $tmp/pidstat.wait ("tid %wait"), $tmp/own.wait
 measure() {
 	local list
 	list=$(IFS=,; echo "$*")
 	own_schedstat "$@" >"$tmp/own0"
+	own_cpu "$@" >"$tmp/cpu0"
 	./kvmsteal --interval "$WINDOW" --count 1 >"$tmp/agent.out" 2>"$tmp/agent.err" &
 	local agent=$!
 	pidstat -t -p "$list" "$WINDOW" 1 >"$tmp/pidstat.out" 2>&1 &
@@ -63,6 +75,7 @@ measure() {
 	wait "$agent"; local agent_rc=$?
 	wait "$pidstat"
 	own_schedstat "$@" >"$tmp/own1"
+	own_cpu "$@" >"$tmp/cpu1"
 	check "agent exits 0 after --count 1" test "$agent_rc" -eq 0
 	check "agent output is schema v1" ./build/check_ndjson <"$tmp/agent.out"
 	local share
@@ -70,7 +83,11 @@ measure() {
 		[(map(select(.record == "vm") | .process_guest_pct + .process_user_pct + .process_system_pct) | add) / $h.cpu_count,
 		 $h.vm_cpu_pct] | @tsv' "$tmp/agent.out")
 	check "host vm_cpu_pct is the VMs' process time over all CPUs (from VMs, reported: $share)" \
-		awk -v s="$share" 'BEGIN { split(s, v, "\t"); d = v[1] - v[2]; exit !(v[2] > 0 && d < 1 && -d < 1) }' 
+		awk -v s="$share" 'BEGIN { split(s, v, "\t"); d = v[1] - v[2]; exit !(v[2] > 0 && d < 1 && -d < 1) }'
+	local own_share
+	own_share=$(awk 'NR == FNR { v0 = $1; h0 = $2; next } { printf "%.2f", 100 * ($1 - v0) / ($2 - h0) }' "$tmp/cpu0" "$tmp/cpu1")
+	check "host vm_cpu_pct within 2 of this script's own reading of the VMs' stat and /proc/stat ($own_share)" \
+		awk -v s="$share" -v o="$own_share" 'BEGIN { split(s, v, "\t"); d = v[2] - o; exit !(d <= 2 && -d <= 2) }' 
 	awk '$1 == "Average:" && $3 == "-" { print $4, $8 }' "$tmp/pidstat.out" >"$tmp/pidstat.wait"
 	awk 'FNR == 1 { t[FILENAME] = $1; next }
 	     FILENAME == ARGV[1] { w0[$1] = $2; next }
