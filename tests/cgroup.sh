@@ -75,6 +75,12 @@ own_pct() { # own_pct DIR VCPUS: the cgroup's throttled time as mean percent of 
 		'BEGIN { printf "%.2f", 100 * ns / 1e9 / (b - a) / n }'
 }
 near() { awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; exit !(d <= t && -d <= t) }'; }
+# figures PID DIR LABEL: sets steal, thr, con and own (DIR's own throttled share over PID's 2 vCPUs), and says them
+figures() {
+	steal=$(vm_field "$1" vcpu_steal_pct_avg); thr=$(vm_field "$1" vcpu_throttled_pct_avg)
+	con=$(vm_field "$1" vcpu_contention_pct_avg); own=$(own_pct "$2" 2)
+	echo "     $3steal $steal  throttled $thr  contention $con  (the cgroup's own throttled_time: $own)  limit $(vm_field "$1" cpu_limit_cpus)"
+}
 
 echo "== 1. two busy vCPUs in a 0.5-CPU cgroup, alone on the host"
 mkdir "$cg/vm"
@@ -84,9 +90,7 @@ a=$(cat "$tmp/a.pid")
 move_threads "$a" "$cg/vm"
 sleep 0.5
 measure "$a" "$cg/vm"
-steal=$(vm_field "$a" vcpu_steal_pct_avg); thr=$(vm_field "$a" vcpu_throttled_pct_avg); con=$(vm_field "$a" vcpu_contention_pct_avg)
-own=$(own_pct "$cg/vm" 2)
-echo "     steal $steal  throttled $thr  contention $con  (the cgroup's own throttled_time: $own)  limit $(vm_field "$a" cpu_limit_cpus)"
+figures "$a" "$cg/vm" ""
 check "alone: throttled within $TOL of steal" near "$thr" "$steal" "$TOL"
 check "alone: contention under $TOL" awk -v c="$con" -v t="$TOL" 'BEGIN { exit !(c < t) }'
 check "alone: throttled within $TOL of the cgroup's own throttled_time" near "$thr" "$own" "$TOL"
@@ -100,9 +104,7 @@ echo "== 2. the same, with two hogs outside the cgroup competing for the CPUs"
 start_hogs 2
 sleep 0.5
 measure "$a" "$cg/vm"
-steal=$(vm_field "$a" vcpu_steal_pct_avg); thr=$(vm_field "$a" vcpu_throttled_pct_avg); con=$(vm_field "$a" vcpu_contention_pct_avg)
-own=$(own_pct "$cg/vm" 2)
-echo "     steal $steal  throttled $thr  contention $con  (the cgroup's own throttled_time: $own)"
+figures "$a" "$cg/vm" ""
 check "with hogs: contention rises ($contention_alone -> $con)" awk -v a="$contention_alone" -v b="$con" 'BEGIN { exit !(b > a + 1) }'
 check "with hogs: throttled + contention = steal within 0.1" awk -v s="$steal" -v t="$thr" -v c="$con" 'BEGIN { d = t + c - s; exit !(d <= 0.1 && -d <= 0.1) }'
 check "with hogs: throttled within $TOL of the cgroup's own throttled_time" near "$thr" "$own" "$TOL"
@@ -140,13 +142,11 @@ mkdir "$cg/guest"
 echo 10000 >"$cg/guest/cpu.cfs_period_us"; echo 2500 >"$cg/guest/cpu.cfs_quota_us"
 if start_guest "$accel" g "limited-guest" 00000000-0000-4000-8000-0000000000c9; then
 	g=$(cat "$tmp/g.pid")
-	for _ in $(seq 100); do [ "$(grep -c '^CPU [01]/' /proc/"$g"/task/*/comm 2>/dev/null | awk -F: '{ s += $2 } END { print s }')" -ge 2 ] && break; sleep 0.05; done
+	wait_for_vcpus "$g" 2
 	move_threads "$g" "$cg/guest"
 	sleep 1
 	measure "$g" "$cg/guest"
-	steal=$(vm_field "$g" vcpu_steal_pct_avg); thr=$(vm_field "$g" vcpu_throttled_pct_avg); con=$(vm_field "$g" vcpu_contention_pct_avg)
-	own=$(own_pct "$cg/guest" 2)
-	echo "     accel $accel: steal $steal  throttled $thr  contention $con  (the cgroup's own: $own)  limit $(vm_field "$g" cpu_limit_cpus)"
+	figures "$g" "$cg/guest" "accel $accel: "
 	check "real guest: throttled within $TOL of steal" near "$thr" "$steal" "$TOL"
 	check "real guest: throttled within $TOL of the cgroup's own throttled_time" near "$thr" "$own" "$TOL"
 	check "real guest: its busy vCPU is throttled (steal above 30 on vCPU 0)" \

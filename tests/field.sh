@@ -34,15 +34,6 @@ kvm_usable && accel=kvm
 echo "     guests use -accel $accel"
 qemu_args=(-m 64 -nodefaults -no-user-config -display none)
 
-# wait_for_vcpus PID N: QEMU writes its pidfile before it starts its vCPU threads
-wait_for_vcpus() {
-	for _ in $(seq 100); do
-		[ "$(cat /proc/"$1"/task/*/comm 2>/dev/null | grep -c '^CPU [0-9]*/')" -ge "$2" ] && return 0
-		sleep 0.05
-	done
-	return 1
-}
-
 # jq over the records of one pid: pid_records FILE PID FILTER
 pid_records() { jq -r --argjson pid "$2" "select(.record == \"vm\" and .process_pid == \$pid) | $3" "$1"; }
 

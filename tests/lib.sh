@@ -52,3 +52,12 @@ kill_pidfiles() {
 	for f in "$tmp"/*.pid; do [ -s "$f" ] && kill "$(cat "$f")" 2>/dev/null; done
 	return 0
 }
+
+# wait_for_vcpus PID N: QEMU writes its pidfile before it starts its vCPU threads
+wait_for_vcpus() {
+	for _ in $(seq 100); do
+		[ "$(cat /proc/"$1"/task/*/comm 2>/dev/null | grep -c '^CPU [0-9]*/')" -ge "$2" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
