@@ -8,6 +8,7 @@ SBINDIR   ?= $(PREFIX)/sbin
 MANDIR    ?= $(PREFIX)/share/man
 UNITDIR   ?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+DATADIR   ?= $(PREFIX)/share
 SYSCONFDIR ?= /etc
 CC        ?= cc
 PKG_CONFIG ?= pkg-config
@@ -65,7 +66,8 @@ tests: $(TEST_BINS) build/spin.img
 
 # check: unit, golden and CLI tests, then end to end on the real /proc
 # (one after the other: the end-to-end tests measure CPU contention), the
-# field cases on real processes, the outputs' safety, and the daemon.
+# field cases on real processes, the outputs' safety, the daemon, and the
+# fleet pipeline (node_exporter, Prometheus, VictoriaMetrics, Alertmanager).
 check: kvmsteal tests
 	LC_ALL=C TZ=UTC bash tests/run.sh
 	LC_ALL=C TZ=UTC bash tests/e2e.sh
@@ -73,6 +75,7 @@ check: kvmsteal tests
 	LC_ALL=C TZ=UTC bash tests/outputs.sh
 	LC_ALL=C TZ=UTC bash tests/cgroup.sh
 	LC_ALL=C TZ=UTC bash tests/daemon.sh
+	LC_ALL=C TZ=UTC bash tests/fleet.sh
 
 check-unit: kvmsteal tests
 	LC_ALL=C TZ=UTC bash tests/run.sh
@@ -91,6 +94,9 @@ check-outputs: kvmsteal tests
 
 check-cgroup: kvmsteal tests
 	LC_ALL=C TZ=UTC bash tests/cgroup.sh
+
+check-fleet: kvmsteal tests
+	LC_ALL=C TZ=UTC bash tests/fleet.sh
 
 # libFuzzer targets (clang): every parser and the JSON string path, each run
 # FUZZ_SECONDS on its seed corpus under tests/fuzz/corpus/ (new inputs go to
@@ -113,8 +119,8 @@ demo: kvmsteal build/fakeqemu build/spin.img
 build/kvmsteal.service: scripts/dist/kvmsteal.service.in | build
 	sed 's|@SBINDIR@|$(SBINDIR)|g' $< >$@
 
-# The binary, its man page, the systemd unit, the sysusers.d entry and the
-# logrotate file; then, on a live system: systemd-sysusers && systemctl
+# The binary, its man page, the systemd unit, the sysusers.d entry, the
+# logrotate file and the Prometheus rules; then, on a live system: systemd-sysusers && systemctl
 # daemon-reload && systemctl enable --now kvmsteal.
 install: kvmsteal build/kvmsteal.service
 	install -D -m 0755 kvmsteal $(DESTDIR)$(SBINDIR)/kvmsteal
@@ -122,15 +128,16 @@ install: kvmsteal build/kvmsteal.service
 	install -D -m 0644 build/kvmsteal.service $(DESTDIR)$(UNITDIR)/kvmsteal.service
 	install -D -m 0644 scripts/dist/kvmsteal.sysusers $(DESTDIR)$(SYSUSERSDIR)/kvmsteal.conf
 	install -D -m 0644 scripts/dist/kvmsteal.logrotate $(DESTDIR)$(SYSCONFDIR)/logrotate.d/kvmsteal
+	install -D -m 0644 scripts/dist/prometheus/kvmsteal.rules.yml $(DESTDIR)$(DATADIR)/kvmsteal/prometheus/kvmsteal.rules.yml
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/kvmsteal $(DESTDIR)$(MANDIR)/man8/kvmsteal.8 \
 		$(DESTDIR)$(UNITDIR)/kvmsteal.service $(DESTDIR)$(SYSUSERSDIR)/kvmsteal.conf \
-		$(DESTDIR)$(SYSCONFDIR)/logrotate.d/kvmsteal
+		$(DESTDIR)$(SYSCONFDIR)/logrotate.d/kvmsteal $(DESTDIR)$(DATADIR)/kvmsteal/prometheus/kvmsteal.rules.yml
 
 clean:
 	rm -rf build kvmsteal
 
-.PHONY: all tests check check-unit check-e2e check-field check-outputs check-cgroup check-daemon fuzz demo install uninstall clean
+.PHONY: all tests check check-unit check-e2e check-field check-outputs check-cgroup check-daemon check-fleet fuzz demo install uninstall clean
 
 -include $(wildcard build/*.d build/tests/*.d)

@@ -3,14 +3,16 @@
 #   install-deps.sh          what building kvmsteal (and its demo) needs
 #   install-deps.sh --test   that, plus what the tests need: QEMU for real
 #                            guests, pidstat, jq, socat (QMP), curl and the
-#                            real node_exporter, binutils
+#                            real node_exporter, binutils; Prometheus,
+#                            Alertmanager and VictoriaMetrics for the fleet
+#                            test, python3 for its fake hypervisors
 # Further package names given as arguments are added.
 set -eu
 packages="make gcc libc6-dev binutils pkg-config libcjson-dev"
 if [ "${1:-}" = "--test" ]; then
 	shift
 	packages="$packages qemu-system-x86 sysstat jq socat curl prometheus prometheus-node-exporter logrotate rsyslog"
-	packages="$packages systemd man-db util-linux tmux"
+	packages="$packages systemd man-db util-linux tmux prometheus-alertmanager victoria-metrics python3"
 fi
 packages="$packages $*"
 missing=""

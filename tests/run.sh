@@ -254,6 +254,15 @@ check "--prom-file on the basic fixture: user time excludes guest time (0.51 s)"
 check "--prom-file with hostile names: label values escaped (promtool)" promtool check metrics <"$tmp/hostile.prom"
 check "--prom-file with hostile names: quote and backslash escaped" grep -qF 'vm_name="quote\"back\\slash"' "$tmp/hostile.prom"
 
+# The fleet rules: they load, their unit tests pass (every alert fires on its
+# case and not on its near misses), and each runbook_url names a README section.
+check "Prometheus rules: promtool check rules" promtool check rules scripts/dist/prometheus/kvmsteal.rules.yml
+check "Prometheus rules: promtool test rules" promtool test rules tests/prometheus/kvmsteal.test.yml
+for anchor in $(grep -o 'README.md#[a-z0-9-]*' scripts/dist/prometheus/kvmsteal.rules.yml | cut -d'#' -f2); do
+	check "Prometheus rules: runbook #$anchor is a README heading" \
+		grep -qix "#* *runbook: ${anchor#runbook-}" <(sed 's/`//g' README.md)
+done
+
 echo
 if [ "$failures" -ne 0 ]; then echo "$failures test(s) FAILED"; exit 1; fi
 echo "all tests passed"
