@@ -67,7 +67,8 @@ tests: $(TEST_BINS) build/spin.img
 # check: unit, golden and CLI tests, then end to end on the real /proc
 # (one after the other: the end-to-end tests measure CPU contention), the
 # field cases on real processes, the outputs' safety, the daemon, and the
-# fleet pipeline (node_exporter, Prometheus, VictoriaMetrics, Alertmanager).
+# fleet pipeline (node_exporter, Prometheus, VictoriaMetrics, Alertmanager),
+# and the packages (make deb, dpkg -i/-r/-P; make rpm).
 check: kvmsteal tests
 	LC_ALL=C TZ=UTC bash tests/run.sh
 	LC_ALL=C TZ=UTC bash tests/e2e.sh
@@ -76,6 +77,7 @@ check: kvmsteal tests
 	LC_ALL=C TZ=UTC bash tests/cgroup.sh
 	LC_ALL=C TZ=UTC bash tests/daemon.sh
 	LC_ALL=C TZ=UTC bash tests/fleet.sh
+	LC_ALL=C TZ=UTC SANITIZE=$(SANITIZE) bash tests/package.sh
 
 check-unit: kvmsteal tests
 	LC_ALL=C TZ=UTC bash tests/run.sh
@@ -98,6 +100,14 @@ check-cgroup: kvmsteal tests
 check-fleet: kvmsteal tests
 	LC_ALL=C TZ=UTC bash tests/fleet.sh
 
+check-package: kvmsteal tests
+	LC_ALL=C TZ=UTC SANITIZE=$(SANITIZE) bash tests/package.sh
+
+# The one version number: --version, the man page, both changelogs' entries
+# and the package names take it from here.
+print-version:
+	@echo $(VERSION)
+
 # libFuzzer targets (clang): every parser and the JSON string path, each run
 # FUZZ_SECONDS on its seed corpus under tests/fuzz/corpus/ (new inputs go to
 # build/fuzz/, the seeds stay as committed).
@@ -119,16 +129,52 @@ demo: kvmsteal build/fakeqemu build/spin.img
 build/kvmsteal.service: scripts/dist/kvmsteal.service.in | build
 	sed 's|@SBINDIR@|$(SBINDIR)|g' $< >$@
 
+build/kvmsteal.8: scripts/dist/kvmsteal.8.in Makefile | build
+	sed 's|@VERSION@|$(VERSION)|g' $< >$@
+
 # The binary, its man page, the systemd unit, the sysusers.d entry, the
 # logrotate file and the Prometheus rules; then, on a live system: systemd-sysusers && systemctl
 # daemon-reload && systemctl enable --now kvmsteal.
-install: kvmsteal build/kvmsteal.service
+install: kvmsteal build/kvmsteal.service build/kvmsteal.8
 	install -D -m 0755 kvmsteal $(DESTDIR)$(SBINDIR)/kvmsteal
-	install -D -m 0644 scripts/dist/kvmsteal.8 $(DESTDIR)$(MANDIR)/man8/kvmsteal.8
+	install -D -m 0644 build/kvmsteal.8 $(DESTDIR)$(MANDIR)/man8/kvmsteal.8
 	install -D -m 0644 build/kvmsteal.service $(DESTDIR)$(UNITDIR)/kvmsteal.service
 	install -D -m 0644 scripts/dist/kvmsteal.sysusers $(DESTDIR)$(SYSUSERSDIR)/kvmsteal.conf
 	install -D -m 0644 scripts/dist/kvmsteal.logrotate $(DESTDIR)$(SYSCONFDIR)/logrotate.d/kvmsteal
 	install -D -m 0644 scripts/dist/prometheus/kvmsteal.rules.yml $(DESTDIR)$(DATADIR)/kvmsteal/prometheus/kvmsteal.rules.yml
+
+# Packages, from a copy of the sources laid out under build/ (the packaging
+# files live in scripts/dist/); each leaves its package in build/.
+DIST_FILES = Makefile README.md src include scripts
+DEB_TREE   = build/deb/kvmsteal-$(VERSION)
+
+deb:
+	rm -rf build/deb && mkdir -p $(DEB_TREE)
+	cp -R $(DIST_FILES) $(DEB_TREE)/
+	cp -R scripts/dist/debian $(DEB_TREE)/debian
+	sed 's|@VERSION@|$(VERSION)|g' scripts/dist/debian/changelog.in >$(DEB_TREE)/debian/changelog
+	rm $(DEB_TREE)/debian/changelog.in
+	cd $(DEB_TREE) && dpkg-buildpackage -b -us -uc
+	mv build/deb/kvmsteal_$(VERSION)_*.deb build/
+
+# The RPM is meant to be rebuilt on the RHEL-family host it is for (this one
+# links the build machine's glibc).  On a machine that is not RPM-based
+# (Debian: rpmbuild from the rpm package) the build dependencies cannot be
+# checked (--nodeps) and systemd-rpm-macros is absent: stand-ins are loaded.
+RPM_TOP = $(CURDIR)/build/rpm
+RPM_PACKAGER ?= kvmsteal developers <kvmsteal@users.noreply.github.com>
+RPM_FALLBACK = $(CURDIR)/scripts/dist/rpm/macros.no-systemd-rpm-macros
+
+rpm:
+	rm -rf build/rpm && mkdir -p build/rpm/SOURCES build/rpm/SPECS
+	tar czf build/rpm/SOURCES/kvmsteal-$(VERSION).tar.gz --transform 's,^,kvmsteal-$(VERSION)/,' $(DIST_FILES)
+	cp scripts/dist/kvmsteal.sysusers build/rpm/SOURCES/
+	sed 's|@VERSION@|$(VERSION)|g' scripts/dist/rpm/kvmsteal.spec.in >build/rpm/SPECS/kvmsteal.spec
+	extra=""; \
+	rpm -q --quiet rpm || extra="--nodeps"; \
+	case "$$(rpm --eval '%{_unitdir}')" in /*) ;; *) extra="$$extra --load=$(RPM_FALLBACK)" ;; esac; \
+	rpmbuild -bb --define "_topdir $(RPM_TOP)" --define "packager $(RPM_PACKAGER)" $$extra build/rpm/SPECS/kvmsteal.spec
+	mv build/rpm/RPMS/*/kvmsteal-$(VERSION)-1*.rpm build/
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/kvmsteal $(DESTDIR)$(MANDIR)/man8/kvmsteal.8 \
@@ -138,6 +184,6 @@ uninstall:
 clean:
 	rm -rf build kvmsteal
 
-.PHONY: all tests check check-unit check-e2e check-field check-outputs check-cgroup check-daemon check-fleet fuzz demo install uninstall clean
+.PHONY: all tests check check-unit check-e2e check-field check-outputs check-cgroup check-daemon check-fleet check-package print-version fuzz demo deb rpm install uninstall clean
 
 -include $(wildcard build/*.d build/tests/*.d)

@@ -5,7 +5,8 @@
 #                            guests, pidstat, jq, socat (QMP), curl and the
 #                            real node_exporter, binutils; Prometheus,
 #                            Alertmanager and VictoriaMetrics for the fleet
-#                            test, python3 for its fake hypervisors
+#                            test, python3 for its fake hypervisors; the
+#                            Debian and RPM packaging tools
 # Further package names given as arguments are added.
 set -eu
 packages="make gcc libc6-dev binutils pkg-config libcjson-dev"
@@ -13,6 +14,7 @@ if [ "${1:-}" = "--test" ]; then
 	shift
 	packages="$packages qemu-system-x86 sysstat jq socat curl prometheus prometheus-node-exporter logrotate rsyslog"
 	packages="$packages systemd man-db util-linux tmux prometheus-alertmanager victoria-metrics python3"
+	packages="$packages dpkg-dev debhelper lintian rpm rpmlint rpm2cpio cpio"
 fi
 packages="$packages $*"
 missing=""
