@@ -30,7 +30,7 @@ ALL_CFLAGS   = -std=c11 $(WARNINGS) $(SANFLAGS) $(CFLAGS)
 ALL_LDFLAGS  = $(SANFLAGS) $(LDFLAGS)
 
 LIB_SRCS  = src/diag.c src/options.c src/procfs.c src/parse.c src/text.c src/snapshot.c src/discover.c \
-            src/cgroup.c src/sample.c src/rate.c src/emit.c src/output.c src/prom.c src/service.c src/table.c
+            src/cgroup.c src/sample.c src/rate.c src/emit.c src/output.c src/prom.c src/service.c src/width.c src/history.c src/table.c src/screen.c src/view.c
 LIB_OBJS  = $(LIB_SRCS:src/%.c=build/%.o)
 TEST_BINS = build/test_parse build/test_emit build/golden build/check_ndjson build/fakeqemu
 
@@ -66,7 +66,8 @@ tests: $(TEST_BINS) build/spin.img
 
 # check: unit, golden and CLI tests, then end to end on the real /proc
 # (one after the other: the end-to-end tests measure CPU contention), the
-# field cases on real processes, the outputs' safety, the daemon, and the
+# field cases on real processes, the outputs' safety, the live text view in
+# tmux, the throttling cases, the daemon, the
 # fleet pipeline (node_exporter, Prometheus, VictoriaMetrics, Alertmanager),
 # and the packages (make deb, dpkg -i/-r/-P; make rpm).
 check: kvmsteal tests
@@ -74,6 +75,7 @@ check: kvmsteal tests
 	LC_ALL=C TZ=UTC bash tests/e2e.sh
 	LC_ALL=C TZ=UTC bash tests/field.sh
 	LC_ALL=C TZ=UTC bash tests/outputs.sh
+	LC_ALL=C TZ=UTC bash tests/terminal.sh
 	LC_ALL=C TZ=UTC bash tests/cgroup.sh
 	LC_ALL=C TZ=UTC bash tests/daemon.sh
 	LC_ALL=C TZ=UTC bash tests/fleet.sh
@@ -96,6 +98,9 @@ check-outputs: kvmsteal tests
 
 check-cgroup: kvmsteal tests
 	LC_ALL=C TZ=UTC bash tests/cgroup.sh
+
+check-terminal: kvmsteal tests
+	LC_ALL=C TZ=UTC bash tests/terminal.sh
 
 check-fleet: kvmsteal tests
 	LC_ALL=C TZ=UTC bash tests/fleet.sh
@@ -184,6 +189,6 @@ uninstall:
 clean:
 	rm -rf build kvmsteal
 
-.PHONY: all tests check check-unit check-e2e check-field check-outputs check-cgroup check-daemon check-fleet check-package print-version fuzz demo deb rpm install uninstall clean
+.PHONY: all tests check check-unit check-e2e check-field check-outputs check-cgroup check-daemon check-terminal check-fleet check-package print-version fuzz demo deb rpm install uninstall clean
 
 -include $(wildcard build/*.d build/tests/*.d)

@@ -1,12 +1,35 @@
-/* table: one tick as a compact text table, for someone at a terminal
- * (--format text): a host line, then one line per VM, the worst steal first. */
+/* table: one tick as a text table for a person: a host summary, a header,
+ * one row per VM in the chosen order, worst steal first by default.
+ *
+ * Two forms.  Piped or redirected (width 0): every column, every VM, numbers
+ * with two decimals, a blank line after each tick; no control sequence.  On a
+ * terminal (width, height set): fitted to the window, numbers with one
+ * decimal, empty columns left out, a sparkline of each VM's steal in the
+ * space left, as many rows as fit and a last line saying how many VMs were
+ * left out; colour (red: a VM above 10 % steal) only when asked. */
 #ifndef KVMSTEAL_TABLE_H
 #define KVMSTEAL_TABLE_H
 
+#include <stdbool.h>
+
+#include "history.h"
 #include "rate.h"
 #include "text.h"
 
-/* Appends the tick's table to out.  0 or -ENOMEM. */
-int table_tick(const struct tick_figures *figures, struct buf *out);
+enum table_sort { TABLE_SORT_STEAL, TABLE_SORT_RUN, TABLE_SORT_NAME, TABLE_SORT_PID, TABLE_SORT_COUNT };
+
+struct table_view {
+	int width;  /* columns; 0: the piped form */
+	int height; /* rows (terminal form) */
+	bool utf8;  /* LC_CTYPE is UTF-8: names as they are, the sparkline in blocks */
+	bool colour;
+	enum table_sort sort;
+};
+
+const char *table_sort_name(enum table_sort sort);
+
+/* Appends the tick's table to out; history may be NULL.  0 or -ENOMEM. */
+int table_render(const struct tick_figures *figures, const struct history *history, const struct table_view *view,
+		 struct buf *out);
 
 #endif

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The demo: starts short-lived guests whose vCPUs compete for this machine's
-# CPUs, runs kvmsteal on the real /proc for about 10 s, prints its records,
-# and stops the guests whatever happens.  Real QEMU/KVM guests when
+# CPUs, runs kvmsteal on the real /proc for about 10 s: the live text view
+# at a terminal (the table per tick otherwise) while another run writes the
+# NDJSON to build/demo.ndjson, which it then shows; it stops the guests
+# whatever happens.  Real QEMU/KVM guests when
 # qemu-system-x86_64 and a usable /dev/kvm are here, QEMU-shaped processes
 # (tests/fakeqemu.c) otherwise.
 set -eu
@@ -49,7 +51,19 @@ else
 	echo "# cgroups cannot be written here (needs root and a cgroup v1 cpu controller): only contention is shown"
 fi
 sleep 0.5
-echo "# kvmsteal ${cgroup_args[*]} --interval 2 --count 4"
-./kvmsteal "${cgroup_args[@]}" --interval 2 --count 4
-echo "# the same as a table: kvmsteal ${cgroup_args[*]} --interval 2 --count 1 --format text"
-./kvmsteal "${cgroup_args[@]}" --interval 2 --count 1 --format text
+# The NDJSON goes to a file while a person watches the view.
+ndjson=build/demo.ndjson
+rm -f "$ndjson"
+./kvmsteal "${cgroup_args[@]}" --interval 2 --count 5 --output "$ndjson" &
+pids+=($!)
+if [ -t 1 ]; then
+	echo "# the live view for 10 s: kvmsteal ${cgroup_args[*]} --interval 1 --count 10 --format text (q quits, s sorts)"
+	sleep 1
+	./kvmsteal "${cgroup_args[@]}" --interval 1 --count 10 --format text
+else
+	echo "# not a terminal: the view's piped form, a table per tick (kvmsteal ${cgroup_args[*]} --interval 2 --count 5 --format text)"
+	./kvmsteal "${cgroup_args[@]}" --interval 2 --count 5 --format text
+fi
+wait "${pids[-1]}"
+echo "# meanwhile the NDJSON went to $ndjson ($(wc -l <"$ndjson") records, one per line: kvmsteal ${cgroup_args[*]} --interval 2 --count 5 --output $ndjson); its last tick:"
+tail -n 3 "$ndjson"

@@ -25,12 +25,13 @@
 #include "rate.h"
 #include "sample.h"
 #include "service.h"
-#include "table.h"
 #include "text.h"
+#include "view.h"
 
 
 static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t hangup_requested;
+static volatile sig_atomic_t resize_requested;
 
 /* Everything one run holds; main() frees it in one place. */
 struct agent {
@@ -44,6 +45,8 @@ struct agent {
 	struct buf lines;
 	struct emitter *emitter;
 	struct prom_state prom;
+	struct view view;
+	bool ended_by_count;
 	char host_name[TEXT_UTF8_MAX(HOST_NAME_BYTES)];
 	long clk_tck;
 	struct diag_limit sample_limit, overrun_limit, stopped_limit;
@@ -61,6 +64,12 @@ static void on_hangup(int sig)
 	hangup_requested = 1;
 }
 
+static void on_resize(int sig)
+{
+	(void)sig;
+	resize_requested = 1;
+}
+
 static void install_signals(void)
 {
 	struct sigaction sa;
@@ -73,6 +82,8 @@ static void install_signals(void)
 	sigaction(SIGINT, &sa, NULL);
 	sa.sa_handler = on_hangup;
 	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = on_resize;
+	sigaction(SIGWINCH, &sa, NULL);
 	sa.sa_handler = SIG_IGN; /* a closed pipe shows up as EPIPE from write */
 	sigaction(SIGPIPE, &sa, NULL);
 }
@@ -162,7 +173,31 @@ static bool reader_gone_within(const struct agent *a, double left)
 	return ppoll(&pipe_end, 1, &ts, NULL) > 0 && (pipe_end.revents & (POLLERR | POLLHUP));
 }
 
-enum wake { WAKE_TICK, WAKE_STOP, WAKE_READER_GONE };
+enum wake { WAKE_TICK, WAKE_STOP, WAKE_READER_GONE, WAKE_AGAIN };
+
+/* The live view's wait: keys and window resizes are handled as they come
+ * (a redraw of the last figures), ticks stay on their deadlines.  q quits;
+ * a terminal that hangs up ends the agent as SIGHUP does. */
+static enum wake wait_live(struct agent *a, double left)
+{
+	struct pollfd keys = { .fd = a->view.screen.keys ? a->view.screen.in_fd : -1, .events = POLLIN };
+	struct timespec ts = { .tv_sec = (time_t)left };
+	int ready;
+
+	ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
+	ready = ppoll(&keys, 1, &ts, NULL);
+	if (resize_requested) {
+		resize_requested = 0;
+		if (view_resize(&a->view))
+			return WAKE_STOP;
+	}
+	if (ready > 0 && (keys.revents & (POLLHUP | POLLERR | POLLNVAL)) && !(keys.revents & POLLIN))
+		return WAKE_STOP;
+	for (int key; ready > 0 && (key = screen_key(&a->view.screen)) >= 0;)
+		if (view_key(&a->view, key))
+			return WAKE_STOP;
+	return WAKE_AGAIN;
+}
 
 /* Sleeps until the absolute monotonic deadline (a signal wakes it early: it
  * goes back to sleep).  SIGHUP with standard output as the output (a
@@ -178,6 +213,11 @@ static enum wake sleep_until(struct agent *a, double deadline)
 		left = deadline - monotonic_seconds();
 		if (left <= 0)
 			return WAKE_TICK;
+		if (a->view.live) {
+			if (wait_live(a, left) == WAKE_STOP)
+				return WAKE_STOP;
+			continue;
+		}
 		if (reader_gone_within(a, left))
 			return WAKE_READER_GONE;
 	}
@@ -245,11 +285,11 @@ static int run_tick(struct agent *a)
 	if (err)
 		return err == -ENOMEM ? err : 0;
 	a->lines.len = 0;
-	err = a->options.text_format ? table_tick(&a->figures, &a->lines)
+	err = a->options.text_format ? view_tick(&a->view, &a->figures, &a->lines)
 				     : emit_tick(a->emitter, &a->figures, &a->lines);
 	if (err)
-		return err;
-	err = write_tick(a);
+		return err == -EIO ? -EPIPE : err; /* the terminal is gone */
+	err = a->view.live ? 0 : write_tick(a);
 	if (err == -EPIPE)
 		return err;
 	if (a->options.prom_path) {
@@ -286,6 +326,7 @@ static int run_loop(struct agent *a)
 			deadline += interval;
 		}
 	}
+	a->ended_by_count = true;
 	return 0;
 }
 
@@ -311,6 +352,12 @@ static int open_everything(struct agent *a)
 		     err == -EACCES ? " (the agent's user must be able to create files in its directory: "
 				      "see kvmsteal(8) and the README's Prometheus recipe)" : "");
 		return EX_CANTCREAT;
+	}
+	if (a->options.text_format &&
+	    view_open(&a->view, !a->options.output_path && isatty(a->output.fd), STDIN_FILENO, a->output.fd,
+		      a->options.interval_s)) {
+		diag("cannot take the terminal for the text view");
+		return EX_IOERR;
 	}
 	a->emitter = emitter_new(&emit);
 	a->sampler = sampler_new(a->root_fd);
@@ -349,6 +396,7 @@ int main(int argc, char **argv)
 	status = run_loop(&agent);
 	service_notify("STOPPING=1");
 cleanup:
+	view_close(&agent.view, agent.ended_by_count);
 	sampler_free(agent.sampler);
 	emitter_free(agent.emitter);
 	snapshot_free(&agent.snaps[0]);

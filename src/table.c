@@ -7,8 +7,41 @@
 #include <string.h>
 
 #include "emit.h"
+#include "width.h"
 
-#define NAME_COLUMNS 24
+enum column { C_NAME, C_ID, C_PID, C_VCPUS, C_STEAL, C_MAX, C_ON, C_RUN, C_OTHER, C_THROT, C_CONT, C_CPUS, C_HISTORY,
+	      C_COUNT };
+
+static const char *const headers[C_COUNT] = { "NAME", "ID",    "PID",   "VCPUS", "STEAL", "MAX",    "ON",
+					      "RUN",  "OTHER", "THROT", "CONT",  "CPUS",  "HISTORY" };
+
+/* The columns a narrow window gives up first (the name shrinks before any). */
+static const enum column drop_order[] = { C_CPUS, C_OTHER, C_ID, C_RUN, C_ON, C_CONT, C_THROT, C_MAX };
+
+#define NAME_MAX_COLUMNS 40
+#define NAME_MIN_COLUMNS 12
+#define HISTORY_MIN 8
+#define PIPED_HISTORY 16
+#define STEAL_RED 10.0
+
+struct layout {
+	int width[C_COUNT]; /* 0: not shown */
+	int decimals;
+	int name_natural;
+};
+
+/* Each VM's row, with its figures as text (cells) and for ordering. */
+struct row {
+	const struct vm_figures *vm;
+	const struct vm_history *history;
+	char cells[C_COUNT][48];
+};
+
+const char *table_sort_name(enum table_sort sort)
+{
+	static const char *const names[TABLE_SORT_COUNT] = { "steal", "run", "name", "pid" };
+	return sort < TABLE_SORT_COUNT ? names[sort] : "steal";
+}
 
 static int appendf(struct buf *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -26,57 +59,8 @@ static int appendf(struct buf *out, const char *fmt, ...)
 	return buf_append(out, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
 }
 
-/* A name fit for a terminal column: control bytes become '?', cut at
- * NAME_COLUMNS characters (UTF-8 sequences kept whole) and padded with
- * spaces to that width, counted in characters rather than bytes. */
-static void column_name(const char *name, char *out, size_t size)
-{
-	size_t n = 0, chars = 0;
-
-	for (const unsigned char *p = (const unsigned char *)name; *p && n + 4 < size; p++) {
-		if ((*p & 0xC0) != 0x80 && chars++ == NAME_COLUMNS) {
-			chars--;
-			break;
-		}
-		out[n++] = *p < 0x20 || *p == 0x7F ? '?' : (char)*p;
-	}
-	if (n == 0 && size > 1) {
-		out[n++] = '-';
-		chars = 1;
-	}
-	while (chars++ < NAME_COLUMNS && n + 1 < size)
-		out[n++] = ' ';
-	out[n] = '\0';
-}
-
-/* Worst steal first; VMs without vCPU figures last, by pid. */
-static int by_worst_steal(const void *a, const void *b)
-{
-	const struct vm_figures *x = *(const struct vm_figures *const *)a;
-	const struct vm_figures *y = *(const struct vm_figures *const *)b;
-	double sx = x->vcpu_count ? x->steal_max : -1, sy = y->vcpu_count ? y->steal_max : -1;
-
-	if (sx != sy)
-		return sx < sy ? 1 : -1;
-	return (x->vm->pid > y->vm->pid) - (x->vm->pid < y->vm->pid);
-}
-
-static int host_line(const struct tick_figures *f, struct buf *out)
-{
-	char stamp[25];
-	const struct host_figures *h = &f->host;
-
-	emit_format_timestamp(&f->real, stamp);
-	if (!h->valid)
-		return appendf(out, "%s  interval %.2f s  %zu VMs, %zu vCPUs\n", stamp, f->interval_s,
-			       f->vm_count, f->vcpu_total);
-	return appendf(out, "%s  interval %.2f s  %zu VMs, %zu vCPUs on %u CPUs: user %.1f%%  system %.1f%%  "
-		       "guest %.1f%%  idle %.1f%%  steal %.1f%%\n", stamp, f->interval_s, f->vm_count, f->vcpu_total,
-		       h->cpu_count, h->user, h->system, h->guest, h->idle, h->steal);
-}
-
-/* The pinning of the vCPU with the most steal (where contention is felt). */
-static const char *worst_cpus(const struct tick_figures *f, const struct vm_figures *vm)
+/* The vCPU with the most steal: where the VM suffers, and its pinning. */
+static const struct vcpu_figures *worst_vcpu(const struct tick_figures *f, const struct vm_figures *vm)
 {
 	const struct vcpu_figures *worst = NULL;
 
@@ -85,50 +69,328 @@ static const char *worst_cpus(const struct tick_figures *f, const struct vm_figu
 		if (!worst || v->steal_pct > worst->steal_pct)
 			worst = v;
 	}
-	return worst && worst->cpus ? worst->cpus : "-";
+	return worst;
 }
 
-static int vm_line(const struct tick_figures *f, const struct vm_figures *vm, struct buf *out)
+static void number(char *cell, double value, int decimals)
 {
-	char name[NAME_COLUMNS * 4 + 8], thr[16] = "-", con[16] = "-";
-	const char *id = vm->vm->id[0] ? vm->vm->id : "-";
+	snprintf(cell, 48, "%.*f", decimals, value);
+}
 
-	column_name(vm->name, name, sizeof(name));
-	if (vm->has_throttle) {
-		snprintf(thr, sizeof(thr), "%.2f", vm->throttled_avg);
-		snprintf(con, sizeof(con), "%.2f", vm->contention_avg);
-	}
+static void fill_cells(const struct tick_figures *f, struct row *r, int decimals)
+{
+	const struct vm_figures *vm = r->vm;
+	const struct vcpu_figures *worst = worst_vcpu(f, vm);
+
+	for (int c = 0; c < C_COUNT; c++)
+		strcpy(r->cells[c], "-");
+	snprintf(r->cells[C_ID], 48, "%s", vm->vm->id[0] ? vm->vm->id : "-");
+	snprintf(r->cells[C_PID], 48, "%d", vm->vm->pid);
 	/* "?": QEMU names no vCPU thread and none has guest time */
 	if (vm->vcpu_count == 0)
-		return appendf(out, "%s %9s %8d %5s %9s %9s %8s %10.2f %9s %10s %s\n", name, id, vm->vm->pid,
-			       vm->vm->vcpu_source == VCPU_SOURCE_NONE ? "?" : "0", "-", "-", "-", vm->other_wait_pct,
-			       "-", "-", "-");
-	return appendf(out, "%s %9s %8d %5zu %9.2f %9.2f %8.2f %10.2f %9s %10s %s\n", name, id, vm->vm->pid,
-		       vm->vcpu_count, vm->steal_avg, vm->steal_max, vm->run_avg, vm->other_wait_pct, thr, con,
-		       worst_cpus(f, vm));
+		strcpy(r->cells[C_VCPUS], vm->vm->vcpu_source == VCPU_SOURCE_NONE ? "?" : "0");
+	else
+		snprintf(r->cells[C_VCPUS], 48, "%zu", vm->vcpu_count);
+	if (worst) {
+		number(r->cells[C_STEAL], vm->steal_avg, decimals);
+		number(r->cells[C_MAX], vm->steal_max, decimals);
+		snprintf(r->cells[C_ON], 48, "%d", worst->id);
+		number(r->cells[C_RUN], vm->run_avg, decimals);
+		if (worst->cpus)
+			snprintf(r->cells[C_CPUS], 48, "%s", worst->cpus);
+	}
+	number(r->cells[C_OTHER], vm->other_wait_pct, decimals);
+	if (vm->has_throttle) {
+		number(r->cells[C_THROT], vm->throttled_avg, decimals);
+		number(r->cells[C_CONT], vm->contention_avg, decimals);
+	}
 }
 
-int table_tick(const struct tick_figures *figures, struct buf *out)
+/* --- order --------------------------------------------------------------- */
+
+static int by_pid(const struct row *x, const struct row *y)
 {
-	const struct vm_figures **order = malloc((figures->vm_count + 1) * sizeof(*order));
+	return (x->vm->vm->pid > y->vm->vm->pid) - (x->vm->vm->pid < y->vm->vm->pid);
+}
+
+/* Higher first; VMs without vCPU figures after every VM with them. */
+static int descending(double x, double y, const struct row *a, const struct row *b)
+{
+	double sx = a->vm->vcpu_count ? x : -1, sy = b->vm->vcpu_count ? y : -1;
+
+	return sx == sy ? 0 : sx < sy ? 1 : -1;
+}
+
+static int compare_rows(const void *pa, const void *pb, void *sort)
+{
+	const struct row *a = pa, *b = pb;
+	int c = 0;
+
+	switch (*(const enum table_sort *)sort) {
+	case TABLE_SORT_RUN: c = descending(a->vm->run_avg, b->vm->run_avg, a, b); break;
+	case TABLE_SORT_NAME: c = strcmp(a->vm->name, b->vm->name); break;
+	case TABLE_SORT_PID: break;
+	default:
+		c = descending(a->vm->steal_max, b->vm->steal_max, a, b);
+		if (c == 0)
+			c = descending(a->vm->steal_avg, b->vm->steal_avg, a, b);
+	}
+	return c ? c : by_pid(a, b);
+}
+
+/* --- layout -------------------------------------------------------------- */
+
+static int max_int(int a, int b)
+{
+	return a > b ? a : b;
+}
+
+/* The columns between the name and the sparkline, each with its gap. */
+static int middle_width(const struct layout *l)
+{
+	int total = 0;
+
+	for (int c = C_ID; c < C_HISTORY; c++)
+		if (l->width[c] > 0)
+			total += l->width[c] + 1;
+	return total;
+}
+
+/* Natural widths: the widest cell or header of each column. */
+static void natural_widths(const struct row *rows, size_t n, struct layout *l, bool utf8)
+{
+	for (int c = 0; c < C_COUNT; c++)
+		l->width[c] = (int)strlen(headers[c]);
+	for (size_t i = 0; i < n; i++) {
+		for (int c = C_ID; c < C_HISTORY; c++)
+			l->width[c] = max_int(l->width[c], (int)strlen(rows[i].cells[c]));
+		l->name_natural = max_int(l->name_natural, width_of(rows[i].vm->name, utf8));
+	}
+	l->name_natural = max_int(l->name_natural, 4);
+	if (l->name_natural > NAME_MAX_COLUMNS)
+		l->name_natural = NAME_MAX_COLUMNS;
+	l->width[C_NAME] = l->name_natural;
+}
+
+/* A column whose every cell is "-" says nothing on a screen. */
+static bool column_empty(const struct row *rows, size_t n, enum column c)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(rows[i].cells[c], "-") != 0)
+			return false;
+	return true;
+}
+
+/* The name gets what it needs up to NAME_MIN_COLUMNS, then the sparkline
+ * its minimum, then the name the rest of its natural width, then the
+ * sparkline all that is left; columns go in drop_order when even the
+ * shortened name does not fit. */
+static void fit_to(struct layout *l, const struct row *rows, size_t n, int width)
+{
+	int name_min = l->name_natural < NAME_MIN_COLUMNS ? l->name_natural : NAME_MIN_COLUMNS;
+	size_t dropped = 0, droppable = sizeof(drop_order) / sizeof(drop_order[0]);
+	int avail; /* for the name and the sparkline with its gap */
+
+	for (int c = C_ID; c < C_HISTORY; c++)
+		if (c != C_PID && column_empty(rows, n, c))
+			l->width[c] = 0;
+	while ((avail = width - middle_width(l)) < name_min && dropped < droppable)
+		l->width[drop_order[dropped++]] = 0;
+	l->width[C_HISTORY] = 0;
+	if (avail >= name_min + 1 + HISTORY_MIN) {
+		l->width[C_NAME] = avail - 1 - HISTORY_MIN < l->name_natural ? avail - 1 - HISTORY_MIN : l->name_natural;
+		l->width[C_HISTORY] = avail - 1 - l->width[C_NAME];
+		if (l->width[C_HISTORY] > HISTORY_TICKS)
+			l->width[C_HISTORY] = HISTORY_TICKS;
+	} else {
+		l->width[C_NAME] = max_int(avail < l->name_natural ? avail : l->name_natural, 1);
+	}
+}
+
+/* --- rows ---------------------------------------------------------------- */
+
+/* Eight levels on a scale that makes 1 % visible and 10 % (the alert's
+ * threshold) the step from the fourth to the fifth. */
+static int spark_level(float steal)
+{
+	static const float limits[7] = { 1, 2, 5, 10, 20, 40, 70 };
+	int level = 0;
+
+	while (level < 7 && steal >= limits[level])
+		level++;
+	return level;
+}
+
+static int sparkline(struct buf *out, const struct vm_history *h, int columns, bool utf8, bool pad_left)
+{
+	static const char *const blocks[8] = { "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█" };
+	static const char ascii[8] = { '_', '.', ':', '-', '=', '+', '*', '#' };
+	int have = h ? (int)(h->count < (unsigned)columns ? h->count : (unsigned)columns) : 0;
+	int err = 0;
+
+	for (int i = have; pad_left && i < columns && !err; i++)
+		err = buf_append(out, " ", 1);
+	for (int ago = have - 1; ago >= 0 && !err; ago--) {
+		float steal = history_at(h, (unsigned)ago);
+		int level = spark_level(steal);
+		if (steal < 0)
+			err = buf_append(out, " ", 1);
+		else
+			err = utf8 ? buf_append(out, blocks[level], strlen(blocks[level])) : buf_append(out, &ascii[level], 1);
+	}
+	return err;
+}
+
+static int cell(struct buf *out, const char *text, int width, bool left)
+{
+	return appendf(out, left ? "%-*s" : "%*s", width, text);
+}
+
+/* A left-aligned last column leaves spaces nobody wants in a log. */
+static void trim_spaces(struct buf *out, size_t from)
+{
+	while (out->len > from && out->data[out->len - 1] == ' ')
+		out->len--;
+}
+
+static int row_line(struct buf *out, const struct row *r, const struct layout *l, const struct table_view *v)
+{
+	size_t start = out->len;
+	bool red = v->colour && r->vm->vcpu_count && r->vm->steal_avg > STEAL_RED;
+	int err = red ? buf_append(out, "\033[31m", 5) : 0;
+
+	if (!err)
+		err = width_fit(out, r->vm->name[0] ? r->vm->name : "-", l->width[C_NAME], v->utf8);
+	for (int c = C_ID; c < C_HISTORY && !err; c++)
+		if (l->width[c] > 0)
+			err = buf_append(out, " ", 1) || cell(out, r->cells[c], l->width[c], c == C_ID || c == C_CPUS);
+	if (!err && l->width[C_HISTORY] > 0)
+		err = buf_append(out, " ", 1) || sparkline(out, r->history, l->width[C_HISTORY], v->utf8, v->width > 0);
+	trim_spaces(out, start);
+	if (!err && red)
+		err = buf_append(out, "\033[0m", 4);
+	return err || buf_append(out, "\n", 1) ? -ENOMEM : 0;
+}
+
+static int header_line(struct buf *out, const struct layout *l)
+{
+	size_t start = out->len;
+	int err = appendf(out, "%-*s", l->width[C_NAME], headers[C_NAME]);
+
+	for (int c = C_ID; c < C_COUNT && !err; c++)
+		if (l->width[c] > 0)
+			err = appendf(out, c == C_ID || c == C_CPUS || c == C_HISTORY ? " %-*s" : " %*s", l->width[c],
+				      headers[c]);
+	trim_spaces(out, start);
+	return err || buf_append(out, "\n", 1) ? -ENOMEM : 0;
+}
+
+/* --- the host summary ---------------------------------------------------- */
+
+/* The mean vCPU's steal over the host, and (with cgroups) its two parts. */
+static void host_means(const struct tick_figures *f, double *steal, double *cont, double *thr)
+{
+	double vcpus = 0, throttled_vcpus = 0;
+
+	*steal = *cont = *thr = 0;
+	for (size_t i = 0; i < f->vm_count; i++) {
+		const struct vm_figures *vm = &f->vms[i];
+		*steal += vm->steal_avg * (double)vm->vcpu_count;
+		vcpus += (double)vm->vcpu_count;
+		if (vm->has_throttle) {
+			*cont += vm->contention_avg * (double)vm->vcpu_count;
+			*thr += vm->throttled_avg * (double)vm->vcpu_count;
+			throttled_vcpus += (double)vm->vcpu_count;
+		}
+	}
+	*steal = vcpus > 0 ? *steal / vcpus : 0;
+	*cont = throttled_vcpus > 0 ? *cont / throttled_vcpus : 0;
+	*thr = throttled_vcpus > 0 ? *thr / throttled_vcpus : 0;
+}
+
+/* On a terminal: fits 80 columns on a host of up to 99 CPUs, 99 VMs and
+ * 999 vCPUs, and is cut at the window's width beyond that. */
+static int host_line(struct buf *out, const struct tick_figures *f, const struct table_view *v)
+{
+	const struct host_figures *h = &f->host;
+	char stamp[25], line[256];
+	double steal, cont, thr;
+	size_t n;
+
+	emit_format_timestamp(&f->real, stamp);
+	host_means(f, &steal, &cont, &thr);
+	/* on a terminal the time of day (HH:MM:SS) is enough */
+	n = (size_t)snprintf(line, sizeof(line), "%.*s", v->width > 0 ? 8 : 24, v->width > 0 ? stamp + 11 : stamp);
+	if (h->valid)
+		n += (size_t)snprintf(line + n, sizeof(line) - n, " %u CPUs %.0f%% busy, VMs %.0f%%", h->cpu_count,
+				      100.0 - h->idle - h->iowait, h->vm_cpu);
+	n += (size_t)snprintf(line + n, sizeof(line) - n, "  %zu VMs %zu vCPUs  steal %.1f%%", f->vm_count,
+			      f->vcpu_total, steal);
+	if (f->cgroups_on && n < sizeof(line))
+		snprintf(line + n, sizeof(line) - n, " (cont %.1f thr %.1f)", cont, thr);
+	if (v->width == 0)
+		return appendf(out, "%s\n", line);
+	return width_cut(out, line, v->width, false) || buf_append(out, "\n", 1) ? -ENOMEM : 0;
+}
+
+/* --- the table ----------------------------------------------------------- */
+
+static int status_line(struct buf *out, size_t left_out, const struct table_view *v)
+{
+	char line[160];
+
+	if (left_out)
+		snprintf(line, sizeof(line), "%zu more VM%s not shown  sorted by %s  s: sort  q: quit", left_out,
+			 left_out == 1 ? "" : "s", table_sort_name(v->sort));
+	else
+		snprintf(line, sizeof(line), "sorted by %s  s: sort  q: quit", table_sort_name(v->sort));
+	return width_cut(out, line, v->width, false);
+}
+
+static int render_rows(struct buf *out, const struct row *rows, size_t n, const struct layout *l,
+		       const struct table_view *v)
+{
+	size_t fit = n;
+	int err = header_line(out, l);
+
+	if (v->width > 0) {
+		size_t room = v->height > 3 ? (size_t)v->height - 3 : 0;
+		fit = n < room ? n : room;
+	}
+	for (size_t i = 0; i < fit && !err; i++)
+		err = row_line(out, &rows[i], l, v);
+	if (v->width == 0)
+		return err || buf_append(out, "\n", 1) ? -ENOMEM : 0;
+	for (size_t i = fit + 3; i < (size_t)v->height && !err; i++) /* the status on the window's last row */
+		err = buf_append(out, "\n", 1);
+	return err || status_line(out, n - fit, v) ? -ENOMEM : 0;
+}
+
+int table_render(const struct tick_figures *f, const struct history *h, const struct table_view *v, struct buf *out)
+{
+	struct row *rows = calloc(f->vm_count + 1, sizeof(*rows));
+	struct layout l = { .decimals = v->width > 0 ? 1 : 2 };
 	size_t mark = out->len;
 	int err;
 
-	if (!order)
+	if (!rows)
 		return -ENOMEM;
-	for (size_t i = 0; i < figures->vm_count; i++)
-		order[i] = &figures->vms[i];
-	qsort(order, figures->vm_count, sizeof(*order), by_worst_steal);
-	err = host_line(figures, out);
-	if (err == 0)
-		err = appendf(out, "%-*s %9s %8s %5s %9s %9s %8s %10s %9s %10s %s\n", NAME_COLUMNS, "VM", "ID", "PID", "VCPUS",
-			      "STEAL_AVG", "STEAL_MAX", "RUN_AVG", "OTHER_WAIT", "THROTTLED", "CONTENTION", "CPUS");
-	for (size_t i = 0; err == 0 && i < figures->vm_count; i++)
-		err = vm_line(figures, order[i], out);
-	if (err == 0)
-		err = buf_append(out, "\n", 1);
-	free(order);
+	for (size_t i = 0; i < f->vm_count; i++) {
+		rows[i].vm = &f->vms[i];
+		rows[i].history = h ? history_find(h, f->vms[i].vm->pid, f->vms[i].vm->starttime) : NULL;
+		fill_cells(f, &rows[i], l.decimals);
+	}
+	qsort_r(rows, f->vm_count, sizeof(*rows), compare_rows, (void *)&v->sort);
+	natural_widths(rows, f->vm_count, &l, v->utf8);
+	if (v->width > 0)
+		fit_to(&l, rows, f->vm_count, v->width);
+	else
+		l.width[C_HISTORY] = h ? PIPED_HISTORY : 0;
+	err = host_line(out, f, v);
+	if (!err)
+		err = render_rows(out, rows, f->vm_count, &l, v);
+	free(rows);
 	if (err)
 		out->len = mark;
-	return err;
+	return err ? -ENOMEM : 0;
 }

@@ -46,23 +46,27 @@ check "golden --vcpu-records: 6 vcpu records after their VMs" \
 check "golden --vcpu-records: no vcpu array left" test "$(grep -c '"vcpu":\[' "$tmp/split.out")" -eq 0
 check "golden --vcpu-records: schema v1" ./build/check_ndjson <"$tmp/split.out"
 
-# --format text: the same figures as the NDJSON, one line per VM, worst steal first.
+# --format text, piped: the same figures as the NDJSON, one line per VM,
+# worst steal first, and ON the vCPU whose steal is MAX.
 ./build/golden tests/fixtures/basic/t0 tests/fixtures/basic/t1 --text | tail -n +3 | sed '/^$/d' |
-	awk '{ print $1, $2, $3, $4, $5, $6, $7, $8 }' >"$tmp/table.got"
+	awk '{ print $1, $2, $3, $4, $5, $6, $7, $8, $9 }' >"$tmp/table.got"
 jq -r 'select(.record == "vm") | [(.vcpu_steal_pct_max // -1), .vm_name, (.vm_id // "-"), .process_pid,
 	(if .vcpu_source == "none" then "?" else .vcpu_count end),
-	(.vcpu_steal_pct_avg // "-"), (.vcpu_steal_pct_max // "-"), (.vcpu_run_pct_avg // "-"), .other_threads_wait_pct] |
+	(.vcpu_steal_pct_avg // "-"), (.vcpu_steal_pct_max // "-"),
+	(if (.vcpu // []) == [] then "-" else (.vcpu | max_by(.steal_pct) | .id) end),
+	(.vcpu_run_pct_avg // "-"), .other_threads_wait_pct] |
 	@tsv' tests/fixtures/basic/expected.ndjson | sort -t "$(printf '\t')" -k1,1 -g -r | cut -f2- |
-	awk -F'\t' '{ for (i = 5; i <= 8; i++) if ($i != "-") $i = sprintf("%.2f", $i); print $1, $2, $3, $4, $5, $6, $7, $8 }' \
+	awk -F'\t' '{ for (i = 5; i <= 9; i++) if ($i != "-" && i != 7) $i = sprintf("%.2f", $i); print $1, $2, $3, $4, $5, $6, $7, $8, $9 }' \
 	>"$tmp/table.want"
-check "--format text: the NDJSON's figures, worst steal first" diff -u "$tmp/table.want" "$tmp/table.got"
+check "--format text: the NDJSON's figures, worst steal first, the worst vCPU's id" diff -u "$tmp/table.want" "$tmp/table.got"
 check "--format text: three VM lines, web01 first" test "$(wc -l <"$tmp/table.got")/$(head -c 5 "$tmp/table.got")" = "3/web01"
 ./kvmsteal --proc-root tests/fixtures/basic/t1 --interval 0.1 --count 2 --format text >"$tmp/text.out"
-check "--format text: a header line per tick" test "$(grep -c '^VM  *ID  *PID VCPUS STEAL_AVG' "$tmp/text.out")" -eq 2
+check "--format text: a header line per tick" test "$(grep -Ec '^NAME +ID +PID VCPUS STEAL +MAX ON +RUN OTHER THROT CONT CPUS HISTORY$' "$tmp/text.out")" -eq 2
+check "--format text piped: no control sequence" sh -c "! grep -q \"\$(printf '\\033')\" '$tmp/text.out'"
 ./build/golden tests/fixtures/cgroup-v2/t0 tests/fixtures/cgroup-v2/t1 --cgroup-roots tests/fixtures/cgroup-v2/cg0 \
 	tests/fixtures/cgroup-v2/cg1 --text >"$tmp/cgtext.out"
 check "--format text with --cgroup-root: throttled, contention and the worst vCPU's cpus" \
-	grep -Eq '^libvirt-web +- +7100 +2 +15\.00 +20\.00 +50\.00 +0\.00 +11\.50 +3\.50 0-1$' "$tmp/cgtext.out"
+	grep -Eq '^libvirt-web +- +7100 +2 +15\.00 +20\.00 +1 +50\.00 +0\.00 +11\.50 +3\.50 0-1$' "$tmp/cgtext.out"
 check "--format text without cgroup figures: - in those columns" \
 	sh -c "./build/golden tests/fixtures/basic/t0 tests/fixtures/basic/t1 --text | grep -Eq '^web01 .* - +- 0-1\$'"
 

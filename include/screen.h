@@ -1,0 +1,41 @@
+/* screen: the terminal the text view redraws in place, like top.
+ *
+ * screen_open takes the terminal: the alternate screen (the shell's screen
+ * comes back on exit), no cursor, keys read one by one without echo (ISIG
+ * stays: Ctrl-C is SIGINT).  screen_close gives it back exactly as it was;
+ * main calls it on every way out (q, --count, SIGINT, SIGTERM, SIGHUP, a
+ * write error).  Nothing here installs signal handlers. */
+#ifndef KVMSTEAL_SCREEN_H
+#define KVMSTEAL_SCREEN_H
+
+#include <stdbool.h>
+#include <termios.h>
+
+#include "text.h"
+
+struct screen {
+	int in_fd, out_fd;
+	bool keys;            /* in_fd is a terminal we set to read keys */
+	bool open;
+	struct termios saved;
+	int rows, cols;
+};
+
+/* Takes the terminal on out_fd (keys from in_fd when it is one).  0 or -errno. */
+int screen_open(struct screen *s, int in_fd, int out_fd);
+
+/* Reads the window's size (after SIGWINCH); 80x24 when the terminal cannot say. */
+void screen_measure(struct screen *s);
+
+/* Draws frame ('\n'-separated lines, fitted by the caller) from the top
+ * left, clearing what the last frame left.  0 or -errno. */
+int screen_draw(struct screen *s, const struct buf *frame);
+
+/* A key pressed since the last call, or -1. */
+int screen_key(struct screen *s);
+
+/* Gives the terminal back; keep_frame writes frame on the normal screen
+ * too (the agent ended by itself: its last figures stay in view). */
+void screen_close(struct screen *s, const struct buf *keep_frame);
+
+#endif

@@ -1,0 +1,46 @@
+/* view: --format text for a person.  On a terminal (standard output a tty,
+ * no --output) the table is redrawn in place each tick, fitted to the window
+ * (live); anywhere else it is printed tick after tick, as a log.
+ *
+ * The view decides the text's form once at start: UTF-8 when the user's
+ * locale is (LC_CTYPE is then set to C.UTF-8, so that wcwidth measures names
+ * the same whatever the language), colour only live and without NO_COLOR
+ * (no-color.org) or TERM=dumb. */
+#ifndef KVMSTEAL_VIEW_H
+#define KVMSTEAL_VIEW_H
+
+#include <stdbool.h>
+
+#include "history.h"
+#include "rate.h"
+#include "screen.h"
+#include "table.h"
+#include "text.h"
+
+struct view {
+	bool live;
+	struct table_view table;
+	struct history history;
+	struct screen screen;
+	struct buf frame;          /* the last live frame */
+	const struct tick_figures *shown; /* what the last frame showed, for redraws */
+};
+
+/* live: draw on the terminal at out_fd (keys from in_fd).  0 or -errno. */
+int view_open(struct view *v, bool live, int in_fd, int out_fd, double interval_s);
+
+/* The tick's table: appended to out (not live), or drawn (live).  figures
+ * stay valid until the next tick.  0, -ENOMEM, or -EIO when the terminal is gone. */
+int view_tick(struct view *v, const struct tick_figures *figures, struct buf *out);
+
+/* After SIGWINCH: measured again and redrawn.  0 or -EIO. */
+int view_resize(struct view *v);
+
+/* A key read from the terminal: true when it asks to quit. */
+bool view_key(struct view *v, int key);
+
+/* Gives the terminal back (live); the last frame stays on the screen when
+ * keep_last (the run ended by --count). */
+void view_close(struct view *v, bool keep_last);
+
+#endif
