@@ -32,7 +32,7 @@ ALL_LDFLAGS  = $(SANFLAGS) $(LDFLAGS)
 LIB_SRCS  = src/diag.c src/options.c src/procfs.c src/parse.c src/text.c src/snapshot.c src/discover.c \
             src/cgroup.c src/sample.c src/rate.c src/emit.c src/output.c src/prom.c src/service.c src/width.c src/history.c src/table.c src/screen.c src/view.c
 LIB_OBJS  = $(LIB_SRCS:src/%.c=build/%.o)
-TEST_BINS = build/test_parse build/test_emit build/golden build/check_ndjson build/fakeqemu
+TEST_BINS = build/test_parse build/test_emit build/test_view build/golden build/check_ndjson build/fakeqemu
 
 all: kvmsteal
 
@@ -48,7 +48,7 @@ build/%.o: src/%.c | build
 build/tests/%.o: tests/%.c | build
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
-build/test_parse build/test_emit build/golden build/check_ndjson: build/%: build/tests/%.o build/libkvmsteal.a
+build/test_parse build/test_emit build/test_view build/golden build/check_ndjson: build/%: build/tests/%.o build/libkvmsteal.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CJSON_LIBS) -lm
 
 build/fakeqemu: build/tests/fakeqemu.o
@@ -116,12 +116,12 @@ print-version:
 # libFuzzer targets (clang): every parser and the JSON string path, each run
 # FUZZ_SECONDS on its seed corpus under tests/fuzz/corpus/ (new inputs go to
 # build/fuzz/, the seeds stay as committed).
-FUZZ_TARGETS = fuzz_cmdline fuzz_schedstat fuzz_pid_stat fuzz_proc_stat fuzz_json_string fuzz_cgroup
+FUZZ_TARGETS = fuzz_cmdline fuzz_schedstat fuzz_pid_stat fuzz_proc_stat fuzz_json_string fuzz_cgroup fuzz_width
 FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 
-build/fuzz/%: tests/fuzz/%.c src/parse.c src/text.c | build
+build/fuzz/%: tests/fuzz/%.c src/parse.c src/text.c src/width.c | build
 	mkdir -p build/fuzz
 	$(FUZZ_CC) $(ALL_CPPFLAGS) $(FUZZ_FLAGS) -o $@ $^ $(CJSON_LIBS)
 

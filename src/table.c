@@ -275,7 +275,7 @@ static int row_line(struct buf *out, const struct row *r, const struct layout *l
 static int header_line(struct buf *out, const struct layout *l)
 {
 	size_t start = out->len;
-	int err = appendf(out, "%-*s", l->width[C_NAME], headers[C_NAME]);
+	int err = width_fit(out, headers[C_NAME], l->width[C_NAME], false);
 
 	for (int c = C_ID; c < C_COUNT && !err; c++)
 		if (l->width[c] > 0)
@@ -308,28 +308,28 @@ static void host_means(const struct tick_figures *f, double *steal, double *cont
 	*thr = throttled_vcpus > 0 ? *thr / throttled_vcpus : 0;
 }
 
-/* On a terminal: fits 80 columns on a host of up to 99 CPUs, 99 VMs and
- * 999 vCPUs, and is cut at the window's width beyond that. */
+/* On a terminal it fits 80 columns for up to 99 CPUs, 99 VMs and 999
+ * vCPUs; the time of day goes first when it does not fit, then the line is cut. */
 static int host_line(struct buf *out, const struct tick_figures *f, const struct table_view *v)
 {
 	const struct host_figures *h = &f->host;
 	char stamp[25], line[256];
 	double steal, cont, thr;
-	size_t n;
+	size_t n = 0;
 
 	emit_format_timestamp(&f->real, stamp);
 	host_means(f, &steal, &cont, &thr);
-	/* on a terminal the time of day (HH:MM:SS) is enough */
-	n = (size_t)snprintf(line, sizeof(line), "%.*s", v->width > 0 ? 8 : 24, v->width > 0 ? stamp + 11 : stamp);
 	if (h->valid)
-		n += (size_t)snprintf(line + n, sizeof(line) - n, " %u CPUs %.0f%% busy, VMs %.0f%%", h->cpu_count,
+		n += (size_t)snprintf(line, sizeof(line), "%u CPUs %.0f%% busy, VMs %.0f%%; ", h->cpu_count,
 				      100.0 - h->idle - h->iowait, h->vm_cpu);
-	n += (size_t)snprintf(line + n, sizeof(line) - n, "  %zu VMs %zu vCPUs  steal %.1f%%", f->vm_count,
+	n += (size_t)snprintf(line + n, sizeof(line) - n, "%zu VMs %zu vCPUs; steal %.1f%%", f->vm_count,
 			      f->vcpu_total, steal);
 	if (f->cgroups_on && n < sizeof(line))
-		snprintf(line + n, sizeof(line) - n, " (cont %.1f thr %.1f)", cont, thr);
+		snprintf(line + n, sizeof(line) - n, " cont %.1f thr %.1f", cont, thr);
 	if (v->width == 0)
-		return appendf(out, "%s\n", line);
+		return appendf(out, "%s %s\n", stamp, line);
+	if (9 + width_of(line, false) <= v->width)
+		return appendf(out, "%.8s %s\n", stamp + 11, line); /* HH:MM:SS */
 	return width_cut(out, line, v->width, false) || buf_append(out, "\n", 1) ? -ENOMEM : 0;
 }
 

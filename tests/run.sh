@@ -22,6 +22,7 @@ strip_clock() { sed -E 's/"@timestamp":"[^"]*",//; s/"interval_s":[0-9.]+,//'; }
 # --- unit tests of the parsers ---------------------------------------------
 check "parsers on byte strings" ./build/test_parse
 check "record formatting" ./build/test_emit
+check "the text view: widths, cuts, history, fitted tables" ./build/test_view
 
 # --- golden: two snapshots of a fake /proc, fixed clocks, exact NDJSON ------
 for case_dir in tests/fixtures/*/; do

@@ -80,7 +80,7 @@ check "fits: 24 rows, no line wider than 80 columns" \
 	test "$(wc -l <"$tmp/s1")" -le 24 -a "$(widths "$tmp/s1" | sort -n | tail -n 1)" -le 80
 check "fits: nothing wrapped (capture -J, which joins wrapped lines, has as many lines)" \
 	test "$(capture v80 -J | wc -l)" = "$(capture v80 | wc -l)"
-check "row 1: the host summary" grep -Eq '^[0-9]{2}:[0-9]{2}:[0-9]{2} [0-9]+ CPUs [0-9]+% busy, VMs [0-9]+%  4 VMs 8 vCPUs  steal [0-9.]+%$' \
+check "row 1: the host summary" grep -Eq '^[0-9]{2}:[0-9]{2}:[0-9]{2} [0-9]+ CPUs [0-9]+% busy, VMs [0-9]+%; 4 VMs 8 vCPUs; steal [0-9.]+%$' \
 	<(head -n 1 "$tmp/s1")
 check "row 24: the status line" test "$(sed -n 24p "$tmp/s1")" = "sorted by steal  s: sort  q: quit"
 check "in place: the alternate screen, no scrollback history" \

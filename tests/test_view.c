@@ -1,0 +1,186 @@
+/* The text view's pieces on exact inputs: display widths (CJK, emoji,
+ * combining marks, control bytes, ASCII fallback), names cut in the middle
+ * without splitting a character, the per-VM history across PID reuse, and
+ * tables fitted to a width (every line within it, columns given up in
+ * order, the rows that fit and the count of the others). */
+#include <locale.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "history.h"
+#include "table.h"
+#include "width.h"
+
+static char fitted[256];
+
+static const char *fit(const char *s, int columns, bool utf8)
+{
+	struct buf out = { 0 };
+
+	CHECK(width_fit(&out, s, columns, utf8) == 0);
+	snprintf(fitted, sizeof(fitted), "%.*s", (int)out.len, out.data ? out.data : "");
+	buf_free(&out);
+	return fitted;
+}
+
+static void test_widths(void)
+{
+	CHECK(width_of("web01", true) == 5);
+	CHECK(width_of("データベース", true) == 12);    /* wide: two columns each */
+	CHECK(width_of("web-🚀-01", true) == 9);       /* the emoji is wide */
+	CHECK(width_of("cafe\xcc\x81", true) == 4);    /* e + combining acute: no column */
+	CHECK(width_of("a\tb\x1b[31m", true) == 8);    /* controls become one '?' each */
+	CHECK(width_of("データ", false) == 3);          /* ASCII fallback: one '?' a character */
+	CHECK(width_of("\xc2\x85x", true) == 2);       /* C1 control NEL: '?' */
+}
+
+static void test_fit(void)
+{
+	CHECK_STR(fit("web01", 8, true), "web01   ");
+	CHECK_STR(fit("production-database-server-01", 12, true), "produc…er-01");
+	CHECK_STR(fit("production-database-server-02", 12, true), "produc…er-02");
+	CHECK_STR(fit("production-database-server-01", 12, false), "produc~er-01");
+	/* a wide character that would straddle the cut is left out, the gap padded */
+	CHECK_STR(fit("データベース-01", 9, true), "デー…-01 ");
+	CHECK(width_of(fit("データベース-01", 9, true), true) == 9);
+	CHECK_STR(fit("a\x1b[2Jb", 6, true), "a?[2Jb");
+	CHECK_STR(fit("データ", 6, false), "???   ");
+	CHECK_STR(fit("x", 0, true), "");
+	CHECK_STR(fit("abc", 1, true), "…");
+}
+
+static struct vm_sample vms[3];
+
+static void one_tick(struct history *h, struct tick_figures *f, double steal)
+{
+	for (size_t i = 0; i < f->vm_count; i++) {
+		f->vms[i].vcpu_count = 2;
+		f->vms[i].steal_avg = steal + (double)i;
+	}
+	CHECK(history_update(h, f) == 0);
+}
+
+static void test_history(void)
+{
+	struct vm_figures figs[3] = { { .vm = &vms[0] }, { .vm = &vms[1] }, { .vm = &vms[2] } };
+	struct tick_figures f = { .vms = figs, .vm_count = 2 };
+	struct history h = { 0 };
+	const struct vm_history *a;
+
+	vms[0] = (struct vm_sample){ .pid = 100, .starttime = 5 };
+	vms[1] = (struct vm_sample){ .pid = 200, .starttime = 7 };
+	for (int t = 0; t < 3; t++)
+		one_tick(&h, &f, 10.0 * t);
+	a = history_find(&h, 100, 5);
+	CHECK(a && a->count == 3 && history_at(a, 0) == 20.0f && history_at(a, 2) == 0.0f && history_at(a, 3) < 0);
+	a = history_find(&h, 200, 7);
+	CHECK(a && history_at(a, 0) == 21.0f);
+	/* pid 200 reused by a new VM: its history starts again; pid 150 joins */
+	vms[1] = (struct vm_sample){ .pid = 150, .starttime = 9 };
+	vms[2] = (struct vm_sample){ .pid = 200, .starttime = 11 };
+	f.vm_count = 3;
+	one_tick(&h, &f, 50.0);
+	CHECK(history_find(&h, 200, 7) == NULL);
+	a = history_find(&h, 200, 11);
+	CHECK(a && a->count == 1 && history_at(a, 0) == 52.0f);
+	CHECK(history_find(&h, 100, 5)->count == 4);
+	for (int t = 0; t < HISTORY_TICKS + 5; t++)
+		one_tick(&h, &f, 1.0);
+	CHECK(history_find(&h, 100, 5)->count == HISTORY_TICKS);
+	history_free(&h);
+}
+
+/* Renders into out as a C string (strstr must not read a longer frame's tail). */
+static int render(const struct tick_figures *f, const struct history *h, const struct table_view *v, struct buf *out)
+{
+	int err;
+
+	out->len = 0;
+	err = table_render(f, h, v, out);
+	if (err == 0 && (err = buf_append(out, "", 1)) == 0)
+		out->len--;
+	if (getenv("SHOW_VIEW"))
+		printf("%s\n", out->data);
+	return err;
+}
+
+/* Every line of the frame within width columns; the number of lines. */
+static int lines_within(const struct buf *frame, int width, bool utf8)
+{
+	char *copy = strndup(frame->data, frame->len), *line = copy;
+	int lines = 0;
+
+	for (char *nl; line; line = nl ? nl + 1 : NULL, lines++) {
+		if ((nl = strchr(line, '\n')))
+			*nl = '\0';
+		if (width_of(line, utf8) > width)
+			lines = -1000;
+	}
+	free(copy);
+	return lines;
+}
+
+static void test_table(void)
+{
+	static const char *const names[3] = { "production-database-server-01", "データベース-01", "web-🚀-01" };
+	struct vm_figures figs[3];
+	struct vcpu_figures vcpus[6];
+	struct tick_figures f = { .vms = figs, .vm_count = 3, .vcpus = vcpus, .vcpu_total = 6,
+				  .host = { .valid = true, .cpu_count = 2, .idle = 10 } };
+	struct history h = { 0 };
+	struct buf out = { 0 };
+
+	for (int i = 0; i < 3; i++) {
+		vms[i] = (struct vm_sample){ .pid = 1000 + i, .starttime = 1 };
+		figs[i] = (struct vm_figures){ .vm = &vms[i], .name = names[i], .vcpu_count = 2, .vcpu_first = (size_t)(2 * i),
+					       .steal_avg = 30.0 - 10 * i, .steal_max = 40.0 - 10 * i, .run_avg = 50 };
+		vcpus[2 * i] = (struct vcpu_figures){ .id = 0, .steal_pct = 20.0 - 10 * i, .cpus = "0-1" };
+		vcpus[2 * i + 1] = (struct vcpu_figures){ .id = 1, .steal_pct = 40.0 - 10 * i, .cpus = "0-1" };
+	}
+	CHECK(history_update(&h, &f) == 0);
+	for (int width = 20; width <= 200; width += 3) {
+		struct table_view v = { .width = width, .height = 24, .utf8 = true };
+		CHECK(render(&f, &h, &v, &out) == 0);
+		int lines = lines_within(&out, width, true);
+		CHECK(lines == 24);
+		if (lines != 24)
+			fprintf(stderr, "width %d: %d lines\n", width, lines);
+	}
+	{
+		struct table_view v = { .width = 80, .height = 4, .utf8 = true };
+		CHECK(render(&f, &h, &v, &out) == 0);
+		CHECK(strstr(out.data, "\nproduction-database-server-01 1000     2  30.0 40.0  1 ") != NULL);
+		CHECK(strstr(out.data, "2 more VMs not shown") != NULL); /* one row fits in 4 lines */
+		CHECK(strstr(out.data, "データ") == NULL);
+	}
+	{
+		struct table_view v = { .width = 40, .height = 10, .utf8 = true };
+		CHECK(render(&f, &h, &v, &out) == 0);
+		CHECK(strstr(out.data, " CPUS") == NULL && strstr(out.data, " OTHER") == NULL); /* given up first */
+		CHECK(strstr(out.data, "STEAL") != NULL);
+	}
+	{
+		struct table_view v = { .width = 0, .sort = TABLE_SORT_NAME, .utf8 = true };
+		CHECK(render(&f, &h, &v, &out) == 0);
+		/* piped: every column, names whole, two decimals, ASCII names as ? when not UTF-8 */
+		CHECK(strstr(out.data, "NAME                          ID  PID VCPUS STEAL   MAX ON   RUN OTHER THROT CONT CPUS HISTORY\n") != NULL);
+		CHECK(strstr(out.data, "\nproduction-database-server-01 -  1000     2 30.00 40.00  1 50.00  0.00     -    - 0-1  ▆\n") != NULL);
+		CHECK(strstr(out.data, "\x1b") == NULL);
+	}
+	buf_free(&out);
+	history_free(&h);
+}
+
+int main(void)
+{
+	if (!setlocale(LC_CTYPE, "C.UTF-8")) {
+		fprintf(stderr, "test_view: no C.UTF-8 locale\n");
+		return 1;
+	}
+	RUN(test_widths);
+	RUN(test_fit);
+	RUN(test_history);
+	RUN(test_table);
+	return check_report("test_view");
+}
