@@ -15,7 +15,8 @@
 
 struct screen {
 	int in_fd, out_fd;
-	bool keys;            /* in_fd is a terminal we set to read keys */
+	bool has_saved;       /* in_fd is a terminal: its state is in saved */
+	bool keys;            /* and we set it to read keys */
 	bool open;
 	struct termios saved;
 	int rows, cols;
@@ -33,6 +34,11 @@ int screen_draw(struct screen *s, const struct buf *frame);
 
 /* A key pressed since the last call, or -1. */
 int screen_key(struct screen *s);
+
+/* Ctrl-Z: the terminal given back while the agent is stopped, then taken
+ * again (the caller redraws).  0 or -errno. */
+void screen_suspend(struct screen *s);
+int screen_resume(struct screen *s);
 
 /* Gives the terminal back; keep_frame writes frame on the normal screen
  * too (the agent ended by itself: its last figures stay in view). */

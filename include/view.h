@@ -36,6 +36,10 @@ int view_tick(struct view *v, const struct tick_figures *figures, struct buf *ou
 /* After SIGWINCH: measured again and redrawn.  0 or -EIO. */
 int view_resize(struct view *v);
 
+/* Ctrl-Z: the terminal given back, the agent stopped until SIGCONT, the
+ * terminal taken again and redrawn.  0 or -EIO. */
+int view_suspend(struct view *v);
+
 /* A key read from the terminal: true when it asks to quit. */
 bool view_key(struct view *v, int key);
 

@@ -32,6 +32,7 @@
 static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t hangup_requested;
 static volatile sig_atomic_t resize_requested;
+static volatile sig_atomic_t suspend_requested;
 
 /* Everything one run holds; main() frees it in one place. */
 struct agent {
@@ -68,6 +69,25 @@ static void on_resize(int sig)
 {
 	(void)sig;
 	resize_requested = 1;
+}
+
+static void on_suspend(int sig)
+{
+	(void)sig;
+	suspend_requested = 1;
+}
+
+/* Only for the live view: elsewhere Ctrl-Z stops the agent as it stops any
+ * program; live, the terminal must be given back first. */
+static void install_suspend(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	sa.sa_handler = on_suspend;
+	sigaction(SIGTSTP, &sa, NULL);
 }
 
 static void install_signals(void)
@@ -189,6 +209,11 @@ static enum wake wait_live(struct agent *a, double left)
 	if (resize_requested) {
 		resize_requested = 0;
 		if (view_resize(&a->view))
+			return WAKE_STOP;
+	}
+	if (suspend_requested) {
+		suspend_requested = 0;
+		if (view_suspend(&a->view))
 			return WAKE_STOP;
 	}
 	if (ready > 0 && (keys.revents & (POLLHUP | POLLERR | POLLNVAL)) && !(keys.revents & POLLIN))
@@ -359,6 +384,8 @@ static int open_everything(struct agent *a)
 		diag("cannot take the terminal for the text view");
 		return EX_IOERR;
 	}
+	if (a->view.live)
+		install_suspend();
 	a->emitter = emitter_new(&emit);
 	a->sampler = sampler_new(a->root_fd);
 	if (!a->sampler || !a->emitter) {

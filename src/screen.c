@@ -23,23 +23,44 @@ static int write_all(int fd, const char *data, size_t len)
 	return 0;
 }
 
+/* Keys one by one, no echo; the saved state is what screen_suspend and
+ * screen_close put back. */
+static void take_keys(struct screen *s)
+{
+	struct termios raw = s->saved;
+
+	raw.c_lflag &= ~(tcflag_t)(ICANON | ECHO);
+	raw.c_cc[VMIN] = 0;
+	raw.c_cc[VTIME] = 0;
+	s->keys = tcsetattr(s->in_fd, TCSAFLUSH, &raw) == 0;
+}
+
 int screen_open(struct screen *s, int in_fd, int out_fd)
 {
-	struct termios raw;
-
 	memset(s, 0, sizeof(*s));
 	s->in_fd = in_fd;
 	s->out_fd = out_fd;
-	if (isatty(in_fd) && tcgetattr(in_fd, &s->saved) == 0) {
-		raw = s->saved;
-		raw.c_lflag &= ~(tcflag_t)(ICANON | ECHO);
-		raw.c_cc[VMIN] = 0;
-		raw.c_cc[VTIME] = 0;
-		s->keys = tcsetattr(in_fd, TCSAFLUSH, &raw) == 0;
-	}
+	s->has_saved = isatty(in_fd) && tcgetattr(in_fd, &s->saved) == 0;
+	if (s->has_saved)
+		take_keys(s);
 	s->open = true;
 	screen_measure(s);
 	return write_all(out_fd, ENTER, strlen(ENTER));
+}
+
+void screen_suspend(struct screen *s)
+{
+	if (s->keys)
+		tcsetattr(s->in_fd, TCSAFLUSH, &s->saved);
+	write_all(s->out_fd, LEAVE, strlen(LEAVE));
+}
+
+int screen_resume(struct screen *s)
+{
+	if (s->has_saved)
+		take_keys(s);
+	screen_measure(s);
+	return write_all(s->out_fd, ENTER, strlen(ENTER));
 }
 
 void screen_measure(struct screen *s)
@@ -97,9 +118,7 @@ void screen_close(struct screen *s, const struct buf *keep_frame)
 {
 	if (!s->open)
 		return;
-	if (s->keys)
-		tcsetattr(s->in_fd, TCSAFLUSH, &s->saved);
-	write_all(s->out_fd, LEAVE, strlen(LEAVE));
+	screen_suspend(s);
 	if (keep_frame && keep_frame->len)
 		write_all(s->out_fd, keep_frame->data, keep_frame->len);
 	s->open = false;

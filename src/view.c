@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <langinfo.h>
 #include <locale.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +70,15 @@ int view_resize(struct view *v)
 {
 	screen_measure(&v->screen);
 	return v->shown ? draw(v) : 0;
+}
+
+int view_suspend(struct view *v)
+{
+	screen_suspend(&v->screen);
+	raise(SIGSTOP);
+	if (screen_resume(&v->screen))
+		return -EIO;
+	return v->shown ? draw(v) : screen_draw(&v->screen, &v->frame) ? -EIO : 0;
 }
 
 bool view_key(struct view *v, int key)

@@ -12,9 +12,8 @@ cd "$(dirname "$0")/.."
 export LC_ALL=C TZ=UTC
 tmp=$(mktemp -d)
 pids=()
-session="kvmsteal-view-$$"
 cleanup() {
-	tmux kill-server -L "$session" 2>/dev/null
+	tmux -S "$tmp/tmux.sock" kill-server 2>/dev/null
 	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
 	wait 2>/dev/null
 	rm -rf "$tmp"
@@ -24,7 +23,7 @@ trap cleanup EXIT INT TERM
 for tool in tmux python3; do
 	command -v "$tool" >/dev/null || { fail "$tool is not installed (./scripts/install-deps.sh --test)"; exit 1; }
 done
-t() { tmux -L "$session" -u "$@"; } # a tmux server of this test's own
+t() { tmux -S "$tmp/tmux.sock" -u "$@"; } # a tmux server of this test's own
 
 long1=production-database-server-01 long2=production-database-server-02 cjk='データベース-01' emoji='web-🚀-01'
 start_fake db1 2 -name "guest=$long1,debug-threads=on" -smp 2
@@ -148,7 +147,7 @@ check "q: exit 0" grep -qx 'exit=0' "$tmp/v80.after"
 check "q: line editing and echo restored (icanon echo)" sh -c "grep -Eq '(^| )icanon( |\$)' '$tmp/v80.after' && grep -Eq '(^| )echo( |\$)' '$tmp/v80.after'"
 check "q: the normal screen and the cursor back" test "$(t display -p -t v80 '#{alternate_on} #{cursor_flag}')" = "0 1"
 
-echo "== SIGTERM, SIGINT (Ctrl-C), the end of --count, NO_COLOR, a locale without UTF-8"
+echo "== SIGTERM, SIGINT (Ctrl-C), Ctrl-Z, the end of --count, NO_COLOR, a locale without UTF-8"
 for how in term int; do
 	view "sig$how" 80 24 LC_ALL=C.UTF-8
 	wait_for "sig$how" '^NAME ' >/dev/null
@@ -156,17 +155,30 @@ for how in term int; do
 	if [ "$how" = term ]; then kill -TERM "$agent"; else t send-keys -t "sig$how" C-c; fi
 	for _ in $(seq 50); do [ -s "$tmp/sig$how.after" ] && break; sleep 0.1; done
 	check "SIG${how^^}: exit 0, terminal restored, normal screen" sh -c \
-		"grep -qx 'exit=0' '$tmp/sig$how.after' && grep -Eq '(^| )icanon( |\$)' '$tmp/sig$how.after' && test \"\$(tmux -L '$session' display -p -t sig$how '#{alternate_on}')\" = 0"
+		"grep -qx 'exit=0' '$tmp/sig$how.after' && grep -Eq '(^| )icanon( |\$)' '$tmp/sig$how.after' && test \"\$(tmux -S '$tmp/tmux.sock' display -p -t sig$how '#{alternate_on}')\" = 0"
 done
+view tstp 80 24 LC_ALL=C.UTF-8
+wait_for tstp '^NAME ' >/dev/null
+agent=$(pgrep -f -n "kvmsteal --interval 0.5 --format text")
+t send-keys -t tstp C-z
+for _ in $(seq 30); do [ "$(ps -o stat= -p "$agent" | cut -c1)" = T ] && break; sleep 0.1; done
+check "Ctrl-Z: the agent stopped, the normal screen back while it is" \
+	test "$(ps -o stat= -p "$agent" | cut -c1)/$(t display -p -t tstp '#{alternate_on}')" = "T/0"
+kill -CONT "$agent"
+for _ in $(seq 30); do [ "$(t display -p -t tstp '#{alternate_on}')" = 1 ] && break; sleep 0.1; done
+sleep 0.2
+check "SIGCONT: the view takes the terminal again and redraws" \
+	sh -c "test \"\$(tmux -S '$tmp/tmux.sock' display -p -t tstp '#{alternate_on}')\" = 1 && tmux -S '$tmp/tmux.sock' capture-pane -p -t tstp | grep -q '^NAME '"
+kill "$agent"
 t new-session -d -s count -x 80 -y 24 "env LC_ALL=C.UTF-8 ./kvmsteal --interval 0.3 --count 3 --format text; echo exit=\$? >$tmp/count.after; sleep 60"
 for _ in $(seq 50); do [ -s "$tmp/count.after" ] && break; sleep 0.1; done
 check "--count 3: exit 0, and the last screen stays on the normal screen" \
-	sh -c "grep -qx 'exit=0' '$tmp/count.after' && tmux -L '$session' capture-pane -p -t count | grep -q '^NAME '"
+	sh -c "grep -qx 'exit=0' '$tmp/count.after' && tmux -S '$tmp/tmux.sock' capture-pane -p -t count | grep -q '^NAME '"
 red=$'\033[31m'
 view nocolor 80 24 LC_ALL=C.UTF-8 NO_COLOR=1
 wait_for nocolor '^NAME ' >/dev/null
 sleep 0.6
-check "NO_COLOR=1: no colour" sh -c "! tmux -L '$session' capture-pane -p -e -t nocolor | grep -qF '$red'"
+check "NO_COLOR=1: no colour" sh -c "! tmux -S '$tmp/tmux.sock' capture-pane -p -e -t nocolor | grep -qF '$red'"
 view ascii 72 12 LC_ALL=C
 wait_for ascii '^NAME ' >/dev/null
 sleep 1.2
