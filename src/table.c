@@ -387,7 +387,9 @@ int table_render(const struct tick_figures *f, const struct history *h, const st
 	else
 		l.width[C_HISTORY] = h ? PIPED_HISTORY : 0;
 	err = host_line(out, f, v);
-	if (!err)
+	if (!err && v->width > 0 && l.width[C_NAME] + middle_width(&l) > v->width)
+		err = width_cut(out, "the window is too narrow", v->width, false); /* rather than rows that wrap */
+	else if (!err)
 		err = render_rows(out, rows, f->vm_count, &l, v);
 	free(rows);
 	if (err)

@@ -147,6 +147,15 @@ static void test_table(void)
 		if (lines != 24)
 			fprintf(stderr, "width %d: %d lines\n", width, lines);
 	}
+	for (int width = 1; width < 20; width++) { /* rows that fit, or a line saying they cannot */
+		struct table_view v = { .width = width, .height = 24, .utf8 = true };
+		int lines;
+		CHECK(render(&f, &h, &v, &out) == 0);
+		lines = lines_within(&out, width, true);
+		CHECK(lines == 24 || lines == 2);
+		if (width == 12)
+			CHECK(lines == 2 && strstr(out.data, "\nthe window") != NULL);
+	}
 	{
 		struct table_view v = { .width = 80, .height = 4, .utf8 = true };
 		CHECK(render(&f, &h, &v, &out) == 0);
