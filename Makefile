@@ -78,7 +78,7 @@ check: kvmsteal tests
 	LC_ALL=C TZ=UTC bash tests/terminal.sh
 	LC_ALL=C TZ=UTC bash tests/cgroup.sh
 	LC_ALL=C TZ=UTC bash tests/daemon.sh
-	LC_ALL=C TZ=UTC bash tests/fleet.sh
+	LC_ALL=C TZ=UTC SANITIZE=$(SANITIZE) bash tests/fleet.sh
 	LC_ALL=C TZ=UTC SANITIZE=$(SANITIZE) bash tests/package.sh
 
 check-unit: kvmsteal tests
@@ -103,7 +103,7 @@ check-terminal: kvmsteal tests
 	LC_ALL=C TZ=UTC bash tests/terminal.sh
 
 check-fleet: kvmsteal tests
-	LC_ALL=C TZ=UTC bash tests/fleet.sh
+	LC_ALL=C TZ=UTC SANITIZE=$(SANITIZE) bash tests/fleet.sh
 
 check-package: kvmsteal tests
 	LC_ALL=C TZ=UTC SANITIZE=$(SANITIZE) bash tests/package.sh
