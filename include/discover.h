@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "parse.h"
+#include "qemu_args.h"
 #include "procfs.h"
 #include "snapshot.h"
 

@@ -2,7 +2,9 @@
  *
  * Each takes bytes and a length (no NUL needed, any content accepted) and
  * fills a struct, returning 0 or -EINVAL.  None touches the filesystem, so the
- * unit tests and the fuzzers feed them arbitrary bytes. */
+ * unit tests and the fuzzers feed them arbitrary bytes.  What a QEMU
+ * process's own bytes say of the guest (its command line, its vCPU thread
+ * names) is in qemu_args. */
 #ifndef KVMSTEAL_PARSE_H
 #define KVMSTEAL_PARSE_H
 
@@ -11,8 +13,6 @@
 #include <stdint.h>
 
 #define COMM_MAX 16 /* TASK_COMM_LEN: 15 bytes and a NUL */
-#define UUID_TEXT_LEN 36
-#define VM_ID_MAX 32 /* longest -id kept: Proxmox VMIDs are up to 9 digits */
 #define CPU_LIST_MAX 128 /* longest Cpus_allowed_list kept ("0-255" is 5 bytes; a list of
 			    single CPUs past that length is not reported rather than cut) */
 
@@ -45,37 +45,9 @@ struct host_stat {
 	unsigned cpu_count; /* number of "cpuN" lines: online CPUs */
 };
 
-/* What a QEMU command line says about the guest. */
-struct qemu_args {
-	char *name;       /* malloc'd, unescaped bytes (may hold any byte but NUL); NULL if none */
-	size_t name_len;
-	bool has_uuid;    /* from -uuid, else from -smbios type=1,...,uuid= */
-	bool uuid_malformed;             /* a -uuid or SMBIOS uuid that is not 8-4-4-4-12 hex */
-	char uuid[UUID_TEXT_LEN + 1];    /* lowercase */
-	bool id_malformed;               /* -id given but not 1..VM_ID_MAX of [A-Za-z0-9._-] */
-	char id[VM_ID_MAX + 1];          /* Proxmox VE's -id VMID; "" if none */
-};
-
-/* A vCPU thread name as QEMU sets it with debug-threads=on: "CPU <n>/KVM". */
-struct vcpu_name {
-	int id;
-	bool tcg; /* "CPU <n>/TCG" */
-};
-
 int parse_schedstat(const char *buf, size_t len, struct schedstat *out);
 int parse_pid_stat(const char *buf, size_t len, struct pid_stat *out);
 int parse_proc_stat(const char *buf, size_t len, struct host_stat *out);
-
-/* Parses the NUL-separated argv; out->name must be freed with qemu_args_free. */
-int parse_qemu_cmdline(const char *buf, size_t len, struct qemu_args *out);
-void qemu_args_free(struct qemu_args *args);
-
-/* True when a comm or an argv[0] basename names a QEMU system emulator:
- * "qemu-kvm", "kvm", "kvm-spice", or "qemu-system-*". */
-bool parse_is_qemu_program(const char *name, size_t len);
-
-/* True for argv[0] (the bytes up to the first NUL) whose basename qualifies. */
-bool parse_is_qemu_argv0(const char *cmdline, size_t len);
 
 /* /proc/PID/task/TID/status: the value of Cpus_allowed_list ("0-3,8", the
  * kernel's list format, checked as such) into out (CPU_LIST_MAX + 1 bytes).
@@ -106,8 +78,5 @@ int parse_cgroup_int(const char *buf, size_t len, int64_t *out);
 
 /* cpu.stat: the value of key ("throttled_usec" in v2, "throttled_time" ns in v1). */
 int parse_cpu_stat(const char *buf, size_t len, const char *key, uint64_t *out);
-
-/* Returns true and fills out when comm is "CPU <n>/KVM" or "CPU <n>/TCG". */
-bool parse_vcpu_comm(const char *comm, size_t len, struct vcpu_name *out);
 
 #endif

@@ -22,6 +22,7 @@
 
 #include "diag.h"
 #include "parse.h"
+#include "qemu_args.h"
 #include "rate.h"
 #include "text.h"
 

@@ -15,6 +15,7 @@
 
 #include "cgroup.h"
 #include "parse.h"
+#include "qemu_args.h"
 #include "text.h"
 
 #define VCPU_NONE (-1)    /* an "other" thread: known not to run a vCPU */

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "diag.h"
+#include "qemu_args.h"
 #include "snapshot.h"
 #include "text.h"
 

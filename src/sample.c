@@ -13,6 +13,7 @@
 #include "diag.h"
 #include "discover.h"
 #include "procfs.h"
+#include "qemu_args.h"
 #include "text.h"
 
 #define SCHEDSTAT_MAX 128

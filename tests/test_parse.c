@@ -5,6 +5,7 @@
 
 #include "check.h"
 #include "parse.h"
+#include "qemu_args.h"
 #include "text.h"
 
 static struct qemu_args args;

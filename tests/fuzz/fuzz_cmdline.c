@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "parse.h"
+#include "qemu_args.h"
 #include "text.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

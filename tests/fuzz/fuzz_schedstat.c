@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "parse.h"
+#include "qemu_args.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
