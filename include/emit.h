@@ -37,10 +37,4 @@ void emitter_free(struct emitter *emitter);
  * whole lines: it is cut back to its length at entry on failure). */
 int emit_tick(struct emitter *emitter, const struct tick_figures *figures, struct buf *out);
 
-/* A percentage as "%.2f" would print it (negative, NaN: "0.00"), faster. */
-void emit_format_pct(double value, char out[40]);
-
-/* "YYYY-MM-DDTHH:MM:SS.mmmZ" (UTC) into out[25]. */
-void emit_format_timestamp(const struct timespec *real, char out[25]);
-
 #endif

@@ -8,61 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-void emit_format_timestamp(const struct timespec *real, char out[25])
-{
-	struct tm tm;
-	time_t seconds = real->tv_sec;
-	unsigned millis = (unsigned)(real->tv_nsec / 1000000) % 1000;
-
-	gmtime_r(&seconds, &tm);
-	if (strftime(out, 20, "%Y-%m-%dT%H:%M:%S", &tm) != 19)
-		memcpy(out, "1970-01-01T00:00:00", 20);
-	out[19] = '.';
-	out[20] = (char)('0' + millis / 100);
-	out[21] = (char)('0' + millis / 10 % 10);
-	out[22] = (char)('0' + millis % 10);
-	out[23] = 'Z';
-	out[24] = '\0';
-}
-
-static char *format_uint(uint64_t value, char *end)
-{
-	*--end = '\0';
-	do {
-		*--end = (char)('0' + value % 10);
-		value /= 10;
-	} while (value);
-	return end;
-}
-
-/* "%.2f" without printf's cost (it was the largest part of a tick).  The
- * result is the same: only a value whose hundredfold lies within 1e-6 of a
- * half can round either way, and that one is left to printf. */
-void emit_format_pct(double value, char out[40])
-{
-	double scaled, whole, frac;
-	uint64_t cents;
-	char digits[24], *p;
-
-	if (!isfinite(value) || value < 0)
-		value = 0;
-	if (value > 1e9)
-		value = 1e9;
-	scaled = value * 100.0;
-	whole = floor(scaled);
-	frac = scaled - whole;
-	if (scaled >= 1e7 || fabs(frac - 0.5) < 1e-6) {
-		snprintf(out, 40, "%.2f", value);
-		return;
-	}
-	cents = (uint64_t)whole + (frac > 0.5);
-	p = format_uint(cents / 100, digits + sizeof(digits) - 3);
-	digits[sizeof(digits) - 4] = '.';
-	digits[sizeof(digits) - 3] = (char)('0' + cents % 100 / 10);
-	digits[sizeof(digits) - 2] = (char)('0' + cents % 10);
-	digits[sizeof(digits) - 1] = '\0';
-	memcpy(out, p, (size_t)(digits + sizeof(digits) - p));
-}
+#include "format.h"
 
 /* Why the record trees are kept: building, printing and freeing a fresh cJSON
  * tree for every record cost about 5 us a record, 2.5 ms a tick at 500 VMs
@@ -72,7 +18,7 @@ void emit_format_pct(double value, char out[40])
  * cJSON neither copies nor frees it), so writing a record is formatting its
  * numbers into that text and printing the tree. */
 
-#define NUMBER_TEXT 40 /* "%.2f" of at most 1e9, or a 64-bit integer */
+#define NUMBER_TEXT FORMAT_TEXT
 #define STRINGIFY(x) #x
 #define DIGITS(x) STRINGIFY(x)
 
@@ -273,39 +219,28 @@ static int build_host_tree(struct emitter *e)
 	return e->host ? 0 : -ENOMEM;
 }
 
-static void format_int(long long value, char out[NUMBER_TEXT])
-{
-	char digits[24];
-	uint64_t magnitude = value < 0 ? (uint64_t)0 - (uint64_t)value : (uint64_t)value;
-	char *text = format_uint(magnitude, digits + sizeof(digits));
-
-	if (value < 0)
-		*--text = '-';
-	memcpy(out, text, (size_t)(digits + sizeof(digits) - text));
-}
-
 static void fill_vcpu_text(char text[VCPU_FIELDS][NUMBER_TEXT], const struct vcpu_figures *v)
 {
 	format_int(v->id, text[V_ID]);
 	format_int(v->tid, text[V_TID]);
-	emit_format_pct(v->steal_pct, text[V_STEAL]);
-	emit_format_pct(v->run_pct, text[V_RUN]);
+	format_pct(v->steal_pct, text[V_STEAL]);
+	format_pct(v->run_pct, text[V_RUN]);
 }
 
 static void fill_vm_text(struct emitter *e, const struct vm_figures *vm)
 {
 	format_int(vm->vm->pid, e->vm_text[VM_PID]);
 	format_int((long long)vm->vcpu_count, e->vm_text[VM_VCPU_COUNT]);
-	emit_format_pct(vm->steal_avg, e->vm_text[VM_STEAL_AVG]);
-	emit_format_pct(vm->steal_max, e->vm_text[VM_STEAL_MAX]);
-	emit_format_pct(vm->run_avg, e->vm_text[VM_RUN_AVG]);
+	format_pct(vm->steal_avg, e->vm_text[VM_STEAL_AVG]);
+	format_pct(vm->steal_max, e->vm_text[VM_STEAL_MAX]);
+	format_pct(vm->run_avg, e->vm_text[VM_RUN_AVG]);
 	format_int((long long)vm->other_count, e->vm_text[VM_OTHER_COUNT]);
-	emit_format_pct(vm->other_wait_pct, e->vm_text[VM_OTHER_WAIT]);
-	emit_format_pct(vm->guest_pct, e->vm_text[VM_GUEST]);
-	emit_format_pct(vm->user_pct, e->vm_text[VM_USER]);
-	emit_format_pct(vm->system_pct, e->vm_text[VM_SYSTEM]);
-	emit_format_pct(vm->throttled_avg, e->vm_text[VM_THROTTLED]);
-	emit_format_pct(vm->contention_avg, e->vm_text[VM_CONTENTION]);
+	format_pct(vm->other_wait_pct, e->vm_text[VM_OTHER_WAIT]);
+	format_pct(vm->guest_pct, e->vm_text[VM_GUEST]);
+	format_pct(vm->user_pct, e->vm_text[VM_USER]);
+	format_pct(vm->system_pct, e->vm_text[VM_SYSTEM]);
+	format_pct(vm->throttled_avg, e->vm_text[VM_THROTTLED]);
+	format_pct(vm->contention_avg, e->vm_text[VM_CONTENTION]);
 	/* CPUs, not a percentage: three decimals, never 0 for a limit that exists */
 	snprintf(e->vm_text[VM_LIMIT], NUMBER_TEXT, "%.3f", vm->limit_cpus < 0.001 ? 0.001 : vm->limit_cpus);
 }
@@ -320,7 +255,7 @@ static void fill_host_text(struct emitter *e, const struct tick_figures *f)
 	format_int((long long)f->vm_count, e->host_text[H_VM_COUNT]);
 	format_int((long long)f->vcpu_total, e->host_text[H_VCPU_COUNT]);
 	for (int i = 0; i < HOST_FIELDS - H_USER; i++)
-		emit_format_pct(pcts[i], e->host_text[H_USER + i]);
+		format_pct(pcts[i], e->host_text[H_USER + i]);
 }
 
 static const char *source_text(enum vcpu_source source)
@@ -391,7 +326,7 @@ static void set_slot_optional(struct vcpu_slot *slot, const struct vcpu_figures 
 	slot->throttled_attached = v->has_throttled;
 	slot->cpus_attached = v->cpus != NULL;
 	if (v->has_throttled) {
-		emit_format_pct(v->throttled_pct, slot->throttled_text);
+		format_pct(v->throttled_pct, slot->throttled_text);
 		cJSON_AddItemToObjectCS(slot->object, "throttled_pct", slot->throttled);
 	}
 	if (v->cpus) {
@@ -460,7 +395,7 @@ static int emit_vcpu_records(struct emitter *e, const struct tick_figures *f, co
 		struct record_tree *t = &e->vcpu[has_uuid][has_id][v->cpus != NULL][v->has_throttled];
 		if (!t->root && build_vcpu_tree(e, t, has_uuid, has_id, v->cpus != NULL, v->has_throttled))
 			return -ENOMEM;
-		emit_format_pct(v->throttled_pct, e->vcpu_throttled_text);
+		format_pct(v->throttled_pct, e->vcpu_throttled_text);
 		point_identity(t, vm);
 		if (t->cpus)
 			t->cpus->valuestring = (char *)v->cpus;
@@ -544,7 +479,7 @@ int emit_tick(struct emitter *e, const struct tick_figures *figures, struct buf 
 	size_t mark = out->len;
 	int err = 0;
 
-	emit_format_timestamp(&figures->real, e->timestamp);
+	format_timestamp(&figures->real, e->timestamp);
 	snprintf(e->interval, sizeof(e->interval), "%.3f", figures->interval_s);
 	if (figures->host.valid)
 		err = emit_host(e, figures, out);

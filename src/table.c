@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "emit.h"
+#include "format.h"
 #include "width.h"
 
 enum column { C_NAME, C_ID, C_PID, C_VCPUS, C_STEAL, C_MAX, C_ON, C_RUN, C_OTHER, C_THROT, C_CONT, C_CPUS, C_HISTORY,
@@ -317,7 +317,7 @@ static int host_line(struct buf *out, const struct tick_figures *f, const struct
 	double steal, cont, thr;
 	size_t n = 0;
 
-	emit_format_timestamp(&f->real, stamp);
+	format_timestamp(&f->real, stamp);
 	host_means(f, &steal, &cont, &thr);
 	if (h->valid)
 		n += (size_t)snprintf(line, sizeof(line), "%u CPUs %.0f%% busy, VMs %.0f%%; ", h->cpu_count,

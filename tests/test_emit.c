@@ -8,12 +8,13 @@
 
 #include "check.h"
 #include "emit.h"
+#include "format.h"
 
 static bool same_as_printf(double value)
 {
 	char fast[40], slow[40];
 
-	emit_format_pct(value, fast);
+	format_pct(value, fast);
 	snprintf(slow, sizeof(slow), "%.2f", value);
 	return strcmp(fast, slow) == 0;
 }
@@ -49,11 +50,11 @@ static void pct_clamps_what_is_not_a_percentage(void)
 {
 	char out[40];
 
-	emit_format_pct(-0.001, out);
+	format_pct(-0.001, out);
 	CHECK_STR(out, "0.00");
-	emit_format_pct(NAN, out);
+	format_pct(NAN, out);
 	CHECK_STR(out, "0.00");
-	emit_format_pct(INFINITY, out);
+	format_pct(INFINITY, out);
 	CHECK_STR(out, "0.00");
 }
 
@@ -62,10 +63,10 @@ static void timestamp_is_utc_with_milliseconds(void)
 	struct timespec t = { .tv_sec = 1780315210, .tv_nsec = 999999999 };
 	char out[25];
 
-	emit_format_timestamp(&t, out);
+	format_timestamp(&t, out);
 	CHECK_STR(out, "2026-06-01T12:00:10.999Z");
 	t.tv_nsec = 5000000;
-	emit_format_timestamp(&t, out);
+	format_timestamp(&t, out);
 	CHECK_STR(out, "2026-06-01T12:00:10.005Z");
 }
 
