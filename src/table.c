@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "format.h"
+#include "parse.h"
 #include "width.h"
 
 enum column { C_NAME, C_ID, C_PID, C_VCPUS, C_STEAL, C_MAX, C_ON, C_RUN, C_OTHER, C_THROT, C_CONT, C_CPUS, C_HISTORY,
@@ -23,6 +24,8 @@ static const enum column drop_order[] = { C_CPUS, C_OTHER, C_ID, C_RUN, C_ON, C_
 #define HISTORY_MIN 8
 #define PIPED_HISTORY 16
 #define STEAL_RED 10.0
+#define CELL_BYTES (CPU_LIST_MAX + 1) /* the longest cell: a Cpus_allowed_list */
+#define CPUS_MAX_COLUMNS 16 /* on a screen; a longer list is cut, marked */
 
 struct layout {
 	int width[C_COUNT]; /* 0: not shown */
@@ -34,7 +37,7 @@ struct layout {
 struct row {
 	const struct vm_figures *vm;
 	const struct vm_history *history;
-	char cells[C_COUNT][48];
+	char cells[C_COUNT][CELL_BYTES];
 };
 
 const char *table_sort_name(enum table_sort sort)
@@ -74,7 +77,7 @@ static const struct vcpu_figures *worst_vcpu(const struct tick_figures *f, const
 
 static void number(char *cell, double value, int decimals)
 {
-	snprintf(cell, 48, "%.*f", decimals, value);
+	snprintf(cell, CELL_BYTES, "%.*f", decimals, value);
 }
 
 static void fill_cells(const struct tick_figures *f, struct row *r, int decimals)
@@ -84,20 +87,20 @@ static void fill_cells(const struct tick_figures *f, struct row *r, int decimals
 
 	for (int c = 0; c < C_COUNT; c++)
 		strcpy(r->cells[c], "-");
-	snprintf(r->cells[C_ID], 48, "%s", vm->vm->id[0] ? vm->vm->id : "-");
-	snprintf(r->cells[C_PID], 48, "%d", vm->vm->pid);
+	snprintf(r->cells[C_ID], CELL_BYTES, "%s", vm->vm->id[0] ? vm->vm->id : "-");
+	snprintf(r->cells[C_PID], CELL_BYTES, "%d", vm->vm->pid);
 	/* "?": QEMU names no vCPU thread and none has guest time */
 	if (vm->vcpu_count == 0)
 		strcpy(r->cells[C_VCPUS], vm->vm->vcpu_source == VCPU_SOURCE_NONE ? "?" : "0");
 	else
-		snprintf(r->cells[C_VCPUS], 48, "%zu", vm->vcpu_count);
+		snprintf(r->cells[C_VCPUS], CELL_BYTES, "%zu", vm->vcpu_count);
 	if (worst) {
 		number(r->cells[C_STEAL], vm->steal_avg, decimals);
 		number(r->cells[C_MAX], vm->steal_max, decimals);
-		snprintf(r->cells[C_ON], 48, "%d", worst->id);
+		snprintf(r->cells[C_ON], CELL_BYTES, "%d", worst->id);
 		number(r->cells[C_RUN], vm->run_avg, decimals);
 		if (worst->cpus)
-			snprintf(r->cells[C_CPUS], 48, "%s", worst->cpus);
+			snprintf(r->cells[C_CPUS], CELL_BYTES, "%s", worst->cpus);
 	}
 	number(r->cells[C_OTHER], vm->other_wait_pct, decimals);
 	if (vm->has_throttle) {
@@ -194,6 +197,8 @@ static void fit_to(struct layout *l, const struct row *rows, size_t n, int width
 	for (int c = C_ID; c < C_HISTORY; c++)
 		if (c != C_PID && column_empty(rows, n, c))
 			l->width[c] = 0;
+	if (l->width[C_CPUS] > CPUS_MAX_COLUMNS)
+		l->width[C_CPUS] = CPUS_MAX_COLUMNS;
 	while ((avail = width - middle_width(l)) < name_min && dropped < droppable)
 		l->width[drop_order[dropped++]] = 0;
 	l->width[C_HISTORY] = 0;
@@ -241,9 +246,28 @@ static int sparkline(struct buf *out, const struct vm_history *h, int columns, b
 	return err;
 }
 
-static int cell(struct buf *out, const char *text, int width, bool left)
+/* A CPU list too long for its column keeps its first whole entries and a
+ * marker: "0,2,4,…", never half a number. */
+static int fit_cpu_list(struct buf *out, const char *list, int width, bool utf8)
 {
-	return appendf(out, left ? "%-*s" : "%*s", width, text);
+	const char *marker = utf8 ? "…" : "~";
+	int keep = 0;
+
+	if ((int)strlen(list) <= width)
+		return appendf(out, "%-*s", width, list);
+	for (int i = 0; i < width - 1 && list[i]; i++)
+		if (list[i] == ',')
+			keep = i + 1;
+	return appendf(out, "%.*s%s%*s", keep, list, marker, width - 1 - keep, "");
+}
+
+/* Numbers are right-aligned and always fit; the text columns are fitted,
+ * cut with a marker when the screen gave them less. */
+static int cell(struct buf *out, const char *text, enum column c, int width, bool utf8)
+{
+	if (c == C_CPUS)
+		return fit_cpu_list(out, text, width, utf8);
+	return c == C_ID ? width_fit(out, text, width, utf8) : appendf(out, "%*s", width, text);
 }
 
 /* A left-aligned last column leaves spaces nobody wants in a log. */
@@ -263,7 +287,7 @@ static int row_line(struct buf *out, const struct row *r, const struct layout *l
 		err = width_fit(out, r->vm->name[0] ? r->vm->name : "-", l->width[C_NAME], v->utf8);
 	for (int c = C_ID; c < C_HISTORY && !err; c++)
 		if (l->width[c] > 0)
-			err = buf_append(out, " ", 1) || cell(out, r->cells[c], l->width[c], c == C_ID || c == C_CPUS);
+			err = buf_append(out, " ", 1) || cell(out, r->cells[c], (enum column)c, l->width[c], v->utf8);
 	if (!err && l->width[C_HISTORY] > 0)
 		err = buf_append(out, " ", 1) || sparkline(out, r->history, l->width[C_HISTORY], v->utf8, v->width > 0);
 	trim_spaces(out, start);

@@ -163,6 +163,16 @@ static void test_table(void)
 		CHECK(strstr(out.data, "2 more VMs not shown") != NULL); /* one row fits in 4 lines */
 		CHECK(strstr(out.data, "データ") == NULL);
 	}
+	{ /* a long pinning list: cut on a screen (marked), whole when piped */
+		static const char *const long_list = "0,2,4,6,8,10,12,14,16,18,20,22,24,26,28,30,32,34,36,38,40,42,44,46,48,50,52";
+		struct table_view screen = { .width = 132, .height = 10, .utf8 = true }, piped = { .utf8 = true };
+		vcpus[1].cpus = long_list;
+		CHECK(render(&f, &h, &screen, &out) == 0);
+		CHECK(strstr(out.data, " 0,2,4,6,8,10,…   ") != NULL); /* 16 columns, whole entries */
+		CHECK(render(&f, &h, &piped, &out) == 0);
+		CHECK(strstr(out.data, long_list) != NULL);
+		vcpus[1].cpus = "0-1";
+	}
 	{
 		struct table_view v = { .width = 40, .height = 10, .utf8 = true };
 		CHECK(render(&f, &h, &v, &out) == 0);
