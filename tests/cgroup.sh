@@ -16,10 +16,15 @@
 # window per read, so the cgroups here use a 10 ms period (0.2 points).
 # Throttled and contention add up to steal by construction, within the
 # 2-decimal rounding of each (0.02).
+# How much of a throttled vCPU's steal is throttling is not the agent's
+# accuracy but the host's: the rest is real contention (the other vCPU, this
+# script, the agent itself; more of it under the sanitizers), so "nearly all"
+# is CONTENTION_TOL = 4 points (seen: up to 2.2 in a sanitizer run).
 set -u
 cd "$(dirname "$0")/.."
 export LC_ALL=C TZ=UTC
 TOL=2
+CONTENTION_TOL=4
 WINDOW=4
 
 tmp=$(mktemp -d)
@@ -91,8 +96,8 @@ move_threads "$a" "$cg/vm"
 sleep 0.5
 measure "$a" "$cg/vm"
 figures "$a" "$cg/vm" ""
-check "alone: throttled within $TOL of steal" near "$thr" "$steal" "$TOL"
-check "alone: contention under $TOL" awk -v c="$con" -v t="$TOL" 'BEGIN { exit !(c < t) }'
+check "alone: throttled within $CONTENTION_TOL of steal" near "$thr" "$steal" "$CONTENTION_TOL"
+check "alone: contention under $CONTENTION_TOL" awk -v c="$con" -v t="$CONTENTION_TOL" 'BEGIN { exit !(c < t) }'
 check "alone: throttled within $TOL of the cgroup's own throttled_time" near "$thr" "$own" "$TOL"
 check "alone: the steal is real (above 30)" awk -v s="$steal" 'BEGIN { exit !(s > 30) }'
 check "alone: cpu_limit_cpus 0.500" test "$(vm_field "$a" cpu_limit_cpus)" = 0.5
@@ -126,7 +131,8 @@ for id in 0 1; do
 	read -r vs vt < <(jq -r "select(.process_pid == $b) | .vcpu[] | select(.id == $id) | \"\(.steal_pct) \(.throttled_pct)\"" "$tmp/agent.out")
 	own=$(own_pct "$cg/vm2/vcpu$id" 1)
 	echo "     vCPU $id: steal $vs  throttled_pct $vt  (vcpu$id's own throttled_time: $own)"
-	check "libvirt-like vCPU $id: throttled_pct within $TOL of its steal" near "$vt" "$vs" "$TOL"
+	check "libvirt-like vCPU $id: throttled_pct within $CONTENTION_TOL of its steal (nearly all its wait is its limit)" \
+		near "$vt" "$vs" "$CONTENTION_TOL"
 	check "libvirt-like vCPU $id: throttled_pct within $TOL of vcpu$id's own throttled_time" near "$vt" "$own" "$TOL"
 done
 check "libvirt-like: cpu_limit_cpus 0.200" test "$(vm_field "$b" cpu_limit_cpus)" = 0.2
@@ -147,7 +153,7 @@ if start_guest "$accel" g "limited-guest" 00000000-0000-4000-8000-0000000000c9; 
 	sleep 1
 	measure "$g" "$cg/guest"
 	figures "$g" "$cg/guest" "accel $accel: "
-	check "real guest: throttled within $TOL of steal" near "$thr" "$steal" "$TOL"
+	check "real guest: throttled within $CONTENTION_TOL of steal" near "$thr" "$steal" "$CONTENTION_TOL"
 	check "real guest: throttled within $TOL of the cgroup's own throttled_time" near "$thr" "$own" "$TOL"
 	check "real guest: its busy vCPU is throttled (steal above 30 on vCPU 0)" \
 		test "$(jq -r "select(.process_pid == $g) | .vcpu[] | select(.id == 0) | .steal_pct > 30" "$tmp/agent.out")" = true
