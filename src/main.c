@@ -53,59 +53,35 @@ struct agent {
 	struct diag_limit sample_limit, overrun_limit, stopped_limit;
 };
 
-static void on_stop(int sig)
+/* Every handler only sets the flag the main loop reads. */
+static void on_signal(int sig)
 {
-	(void)sig;
-	stop_requested = 1;
+	switch (sig) {
+	case SIGHUP: hangup_requested = 1; break;
+	case SIGWINCH: resize_requested = 1; break;
+	case SIGTSTP: suspend_requested = 1; break;
+	default: stop_requested = 1;
+	}
 }
 
-static void on_hangup(int sig)
-{
-	(void)sig;
-	hangup_requested = 1;
-}
-
-static void on_resize(int sig)
-{
-	(void)sig;
-	resize_requested = 1;
-}
-
-static void on_suspend(int sig)
-{
-	(void)sig;
-	suspend_requested = 1;
-}
-
-/* Only for the live view: elsewhere Ctrl-Z stops the agent as it stops any
- * program; live, the terminal must be given back first. */
-static void install_suspend(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = SA_RESTART;
-	sa.sa_handler = on_suspend;
-	sigaction(SIGTSTP, &sa, NULL);
-}
-
-static void install_signals(void)
+static void set_handler(int sig, void (*handler)(int))
 {
 	struct sigaction sa;
 
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = SA_RESTART; /* a write goes on; the sleep wakes (never restarted) */
-	sa.sa_handler = on_stop;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sa.sa_handler = on_hangup;
-	sigaction(SIGHUP, &sa, NULL);
-	sa.sa_handler = on_resize;
-	sigaction(SIGWINCH, &sa, NULL);
-	sa.sa_handler = SIG_IGN; /* a closed pipe shows up as EPIPE from write */
-	sigaction(SIGPIPE, &sa, NULL);
+	sa.sa_handler = handler;
+	sigaction(sig, &sa, NULL);
+}
+
+static void install_signals(void)
+{
+	set_handler(SIGTERM, on_signal);
+	set_handler(SIGINT, on_signal);
+	set_handler(SIGHUP, on_signal);
+	set_handler(SIGWINCH, on_signal);
+	set_handler(SIGPIPE, SIG_IGN); /* a closed pipe shows up as EPIPE from write */
 }
 
 /* Each kept-open schedstat fd is one thread: let the hard limit decide. */
@@ -384,8 +360,8 @@ static int open_everything(struct agent *a)
 		diag("cannot take the terminal for the text view");
 		return EX_IOERR;
 	}
-	if (a->view.live)
-		install_suspend();
+	if (a->view.live) /* elsewhere Ctrl-Z stops the agent as it stops any program */
+		set_handler(SIGTSTP, on_signal);
 	a->emitter = emitter_new(&emit);
 	a->sampler = sampler_new(a->root_fd);
 	if (!a->sampler || !a->emitter) {

@@ -187,6 +187,22 @@ static void test_table(void)
 		CHECK(strstr(out.data, "\nproduction-database-server-01 -  1000     2 30.00 40.00  1 50.00  0.00     -    - 0-1  ▆\n") != NULL);
 		CHECK(strstr(out.data, "\x1b") == NULL);
 	}
+	{ /* the host summary against figures worked out by hand: busy = 100 - idle
+	   * - iowait; steal, contention and throttled are means over vCPUs (the
+	   * last two over the VMs that have them) */
+		struct table_view v = { .width = 0, .utf8 = true };
+		const char *want = "1970-01-01T00:00:00.000Z 2 CPUs 85% busy, VMs 42%; 3 VMs 6 vCPUs; steal 20.0%\n";
+		f.host.iowait = 5;
+		f.host.vm_cpu = 42;
+		CHECK(render(&f, &h, &v, &out) == 0);
+		CHECK(strncmp(out.data, want, strlen(want)) == 0);
+		f.cgroups_on = true;
+		figs[0].has_throttle = figs[1].has_throttle = true;
+		figs[0].throttled_avg = 20, figs[0].contention_avg = 10;
+		figs[1].throttled_avg = 0, figs[1].contention_avg = 20;
+		CHECK(render(&f, &h, &v, &out) == 0);
+		CHECK(strstr(out.data, "; steal 20.0% cont 15.0 thr 10.0\n") != NULL);
+	}
 	buf_free(&out);
 	history_free(&h);
 }
