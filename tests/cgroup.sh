@@ -16,15 +16,17 @@
 # window per read, so the cgroups here use a 10 ms period (0.2 points).
 # Throttled and contention add up to steal by construction, within the
 # 2-decimal rounding of each (0.02).
-# How much of a throttled vCPU's steal is throttling is not the agent's
-# accuracy but the host's: the rest is real contention (the other vCPU, this
-# script, the agent itself; more of it under the sanitizers), so "nearly all"
-# is CONTENTION_TOL = 4 points (seen: up to 2.2 in a sanitizer run).
+# How much of a throttled vCPU's steal is throttling is the host's business,
+# not the agent's accuracy (the rest is real contention: the other vCPU, this
+# script, the agent itself, whatever else the machine runs), so nothing here
+# asserts it: the agent's contention is checked against this script's own
+# reading, the vCPUs' schedstat run-queue wait minus the cgroup's throttled
+# time over the same window (TOL: the same window argument as above, plus
+# the throttled stretch a read can miss).
 set -u
 cd "$(dirname "$0")/.."
 export LC_ALL=C TZ=UTC
 TOL=2
-CONTENTION_TOL=4
 WINDOW=4
 
 tmp=$(mktemp -d)
@@ -50,8 +52,7 @@ trap cleanup EXIT INT TERM
 . tests/lib.sh
 
 if [ "$(id -u)" -ne 0 ] || [ ! -w "$cpu_root/cgroup.procs" ] || ! mkdir "$cg" 2>/dev/null; then
-	echo "skip: cgroup v1 cpu controller not writable at $cpu_root (needs root); no throttling test run"
-	exit 0
+	skip_all "the cgroup v1 cpu controller is not writable at $cpu_root (needs root and that controller)"
 fi
 echo 10000 >"$cg/cpu.cfs_period_us"
 
@@ -62,21 +63,31 @@ move_threads() {
 		echo "${task##*/}" >"$2/tasks"
 	done
 }
-throttled_ns() { awk '$1 == "throttled_time" { print $2 }' "$1/cpu.stat"; }
 vm_field() { jq -r "select(.record == \"vm\" and .process_pid == $1) | .$2" "$tmp/agent.out"; }
 
-# measure PID DIR...: the agent over WINDOW s, and each DIR's throttled_time delta (ns) around it
+# counters PID DIR... > FILE-PREFIX: the vCPUs' run-queue wait, each DIR's
+# throttled_time and the time, read together with builtins (no fork between)
+counters() {
+	local pid=$1 at=$2 d; shift 2
+	run_delay_ns "$pid"; echo "$rd_ns" >"$tmp/rd$at"
+	for d in "$@"; do throttled_ns "$d"; echo "$thr_ns" >"$tmp/${d##*/}.t$at"; done
+	echo "$EPOCHREALTIME" >"$tmp/w$at"
+}
+# measure PID DIR...: the agent over WINDOW s, and the same counters around it
 measure() {
 	local pid=$1 d; shift
-	for d in "$@"; do throttled_ns "$d" >"$tmp/$(basename "$d").t0"; done
-	date +%s.%N >"$tmp/w0"
+	counters "$pid" 0 "$@"
 	./kvmsteal --cgroup-root /sys/fs/cgroup --interval "$WINDOW" --count 1 >"$tmp/agent.out" 2>"$tmp/agent.err"
-	date +%s.%N >"$tmp/w1"
-	for d in "$@"; do echo $(( $(throttled_ns "$d") - $(cat "$tmp/$(basename "$d").t0") )) >"$tmp/$(basename "$d").delta"; done
+	counters "$pid" 1 "$@"
+	for d in "$@"; do echo $(( $(cat "$tmp/$(basename "$d").t1") - $(cat "$tmp/$(basename "$d").t0") )) >"$tmp/$(basename "$d").delta"; done
 	check "agent exits 0, schema v1, no diagnostics" sh -c "./build/check_ndjson <'$tmp/agent.out' >/dev/null && test ! -s '$tmp/agent.err'"
 }
 own_pct() { # own_pct DIR VCPUS: the cgroup's throttled time as mean percent of VCPUS vCPUs' time
 	awk -v ns="$(cat "$tmp/$(basename "$1").delta")" -v n="$2" -v a="$(cat "$tmp/w0")" -v b="$(cat "$tmp/w1")" \
+		'BEGIN { printf "%.2f", 100 * ns / 1e9 / (b - a) / n }'
+}
+own_steal() { # own_steal VCPUS: the vCPUs' run-queue wait over the window, mean percent
+	awk -v ns="$(( $(cat "$tmp/rd1") - $(cat "$tmp/rd0") ))" -v n="$1" -v a="$(cat "$tmp/w0")" -v b="$(cat "$tmp/w1")" \
 		'BEGIN { printf "%.2f", 100 * ns / 1e9 / (b - a) / n }'
 }
 near() { awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; exit !(d <= t && -d <= t) }'; }
@@ -84,7 +95,15 @@ near() { awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; exit !(d <= t && 
 figures() {
 	steal=$(vm_field "$1" vcpu_steal_pct_avg); thr=$(vm_field "$1" vcpu_throttled_pct_avg)
 	con=$(vm_field "$1" vcpu_contention_pct_avg); own=$(own_pct "$2" 2)
-	echo "     $3steal $steal  throttled $thr  contention $con  (the cgroup's own throttled_time: $own)  limit $(vm_field "$1" cpu_limit_cpus)"
+	own_con=$(awk -v s="$(own_steal 2)" -v t="$own" 'BEGIN { printf "%.2f", s - t }')
+	echo "     $3steal $steal (own schedstat $(own_steal 2))  throttled $thr (the cgroup's own throttled_time: $own)" \
+		" contention $con (own: $own_con)  limit $(vm_field "$1" cpu_limit_cpus)"
+}
+# split_checks LABEL: the agent's split against this script's own readings
+split_checks() {
+	check "$1: throttled within $TOL of the cgroup's own throttled_time" near "$thr" "$own" "$TOL"
+	check "$1: contention within $TOL of own schedstat wait minus own throttled_time" near "$con" "$own_con" "$TOL"
+	check "$1: throttled + contention = steal within 0.02" near "$(awk -v t="$thr" -v c="$con" 'BEGIN { print t + c }')" "$steal" 0.02
 }
 
 echo "== 1. two busy vCPUs in a 0.5-CPU cgroup, alone on the host"
@@ -96,23 +115,18 @@ move_threads "$a" "$cg/vm"
 sleep 0.5
 measure "$a" "$cg/vm"
 figures "$a" "$cg/vm" ""
-check "alone: throttled within $CONTENTION_TOL of steal" near "$thr" "$steal" "$CONTENTION_TOL"
-check "alone: contention under $CONTENTION_TOL" awk -v c="$con" -v t="$CONTENTION_TOL" 'BEGIN { exit !(c < t) }'
-check "alone: throttled within $TOL of the cgroup's own throttled_time" near "$thr" "$own" "$TOL"
-check "alone: the steal is real (above 30)" awk -v s="$steal" 'BEGIN { exit !(s > 30) }'
+split_checks alone
+check "alone: the limit makes steal (own schedstat above 30: the setup works)" awk -v s="$(own_steal 2)" 'BEGIN { exit !(s > 30) }'
 check "alone: cpu_limit_cpus 0.500" test "$(vm_field "$a" cpu_limit_cpus)" = 0.5
 check "alone: the vCPUs share the limited cgroup: no per-vCPU throttled_pct" \
 	test "$(jq -r "select(.process_pid == $a) | [.vcpu[] | has(\"throttled_pct\")] | any" "$tmp/agent.out")" = false
-contention_alone=$con
 
 echo "== 2. the same, with two hogs outside the cgroup competing for the CPUs"
 start_hogs 2
 sleep 0.5
 measure "$a" "$cg/vm"
 figures "$a" "$cg/vm" ""
-check "with hogs: contention rises ($contention_alone -> $con)" awk -v a="$contention_alone" -v b="$con" 'BEGIN { exit !(b > a + 1) }'
-check "with hogs: throttled + contention = steal within 0.1" awk -v s="$steal" -v t="$thr" -v c="$con" 'BEGIN { d = t + c - s; exit !(d <= 0.1 && -d <= 0.1) }'
-check "with hogs: throttled within $TOL of the cgroup's own throttled_time" near "$thr" "$own" "$TOL"
+split_checks "with hogs"
 for pid in "${pids[@]}"; do [ "$pid" != "$a" ] && kill "$pid" 2>/dev/null; done
 kill "$a"; rm -f "$tmp/a.pid"
 sleep 0.3
@@ -131,8 +145,6 @@ for id in 0 1; do
 	read -r vs vt < <(jq -r "select(.process_pid == $b) | .vcpu[] | select(.id == $id) | \"\(.steal_pct) \(.throttled_pct)\"" "$tmp/agent.out")
 	own=$(own_pct "$cg/vm2/vcpu$id" 1)
 	echo "     vCPU $id: steal $vs  throttled_pct $vt  (vcpu$id's own throttled_time: $own)"
-	check "libvirt-like vCPU $id: throttled_pct within $CONTENTION_TOL of its steal (nearly all its wait is its limit)" \
-		near "$vt" "$vs" "$CONTENTION_TOL"
 	check "libvirt-like vCPU $id: throttled_pct within $TOL of vcpu$id's own throttled_time" near "$vt" "$own" "$TOL"
 done
 check "libvirt-like: cpu_limit_cpus 0.200" test "$(vm_field "$b" cpu_limit_cpus)" = 0.2
@@ -153,8 +165,7 @@ if start_guest "$accel" g "limited-guest" 00000000-0000-4000-8000-0000000000c9; 
 	sleep 1
 	measure "$g" "$cg/guest"
 	figures "$g" "$cg/guest" "accel $accel: "
-	check "real guest: throttled within $CONTENTION_TOL of steal" near "$thr" "$steal" "$CONTENTION_TOL"
-	check "real guest: throttled within $TOL of the cgroup's own throttled_time" near "$thr" "$own" "$TOL"
+	split_checks "real guest"
 	check "real guest: its busy vCPU is throttled (steal above 30 on vCPU 0)" \
 		test "$(jq -r "select(.process_pid == $g) | .vcpu[] | select(.id == 0) | .steal_pct > 30" "$tmp/agent.out")" = true
 	kill "$g"; rm -f "$tmp/g.pid"

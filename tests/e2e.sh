@@ -123,18 +123,19 @@ record_field() { # record_field PID FIELD: a field of PID's vm record
 	jq -r --argjson pid "$1" "select(.record == \"vm\" and .process_pid == \$pid) | .$2" "$tmp/agent.out"
 }
 
-# wait_vcpu_halted PID: until vCPU 1 of PID runs under 5 % of a 0.5 s window
+# wait_vcpu_halted PID: until vCPU 1 of PID runs under 5 % of a 0.5 s window;
+# false when it never does within 10 s (the measurement would be meaningless)
 wait_vcpu_halted() {
 	local tid run0 run1
 	tid=$(grep -l '^CPU 1/' /proc/"$1"/task/*/comm 2>/dev/null | cut -d/ -f5)
-	[ -n "$tid" ] || return 0
+	[ -n "$tid" ] || return 1
 	for _ in $(seq 20); do
 		read -r run0 _ <"/proc/$1/task/$tid/schedstat"
 		sleep 0.5
 		read -r run1 _ <"/proc/$1/task/$tid/schedstat"
 		[ $((run1 - run0)) -lt 25000000 ] && return 0
 	done
-	return 0
+	return 1
 }
 
 real_qemu_guests() {
@@ -156,7 +157,8 @@ real_qemu_guests() {
 	qa=$(cat "$tmp/qa.pid"); qb=$(cat "$tmp/qb.pid")
 	# SeaBIOS runs on every vCPU before it parks the APs; guest code is slow
 	# to emulate on a loaded host, so wait until vCPU 1 halts (10 s at most)
-	wait_vcpu_halted "$qa"; wait_vcpu_halted "$qb"
+	check "real guest a: vCPU 1 halted (SeaBIOS done) within 10 s, before the window" wait_vcpu_halted "$qa"
+	check "real guest b: vCPU 1 halted (SeaBIOS done) within 10 s, before the window" wait_vcpu_halted "$qb"
 	start_hogs "$((cpus - 1))"
 	sleep 0.5
 	measure "$qa" "$qb"

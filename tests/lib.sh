@@ -61,3 +61,35 @@ wait_for_vcpus() {
 	done
 	return 1
 }
+
+# skip_all REASON: this script cannot run its checks here.  Said as SKIP with
+# the reason; under CI=true (the CI machine has root, QEMU, the cgroup v1 cpu
+# controller and every package) a skip is a failure, never a silent pass.
+skip_all() {
+	echo "SKIP $(basename "$0"): $1"
+	if [ "${CI:-}" = true ]; then
+		echo "FAIL under CI=true: the CI machine can run this test"
+		exit 1
+	fi
+	exit 0
+}
+
+# run_delay_ns PID: sets rd_ns to the summed schedstat (2) of PID's vCPU
+# threads ("CPU n/"), read with shell builtins only (no fork: the reading
+# takes well under a millisecond, so it is taken at the time stamped with it)
+run_delay_ns() {
+	local t comm _a delay
+	rd_ns=0
+	for t in /proc/"$1"/task/*; do
+		read -r comm <"$t/comm" 2>/dev/null || continue
+		[[ $comm =~ ^CPU\ [0-9]+/ ]] || continue
+		read -r _a delay _ <"$t/schedstat" 2>/dev/null && rd_ns=$((rd_ns + delay))
+	done
+}
+
+# throttled_ns DIR: sets thr_ns to the cgroup's cpu.stat throttled_time (ns), builtins only
+throttled_ns() {
+	local key value
+	thr_ns=
+	while read -r key value; do [ "$key" = throttled_time ] && thr_ns=$value; done <"$1/cpu.stat"
+}
