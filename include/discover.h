@@ -43,11 +43,12 @@ struct thread_entry {
 	bool just_opened;  /* its stat was read this tick already */
 	uint8_t name_checks; /* ticks left to look at its name again: QEMU
 	                        names a new thread just after creating it */
+	bool sampled;        /* wait_ns holds its previous schedstat (2) */
+	uint64_t wait_ns;    /* schedstat (2) at the previous tick: a vCPU that waits is looked at again */
 	char *cpus;          /* a vCPU's Cpus_allowed_list, owned; NULL if unknown */
 	uint64_t cpus_at;    /* when to read it again, clock ticks after boot */
-	struct cgroup_links cg; /* with --cgroup-root: a vCPU's limited cgroups */
+	struct cgroup_links cg; /* with --cgroup-root: the cgroups on a vCPU's path */
 	uint64_t cg_at;      /* when to read its cgroup file again; 0: never read */
-	uint64_t cg_walk_at; /* when to read the limits on its path again */
 	uint32_t cg_hash;    /* of its cgroup file when last read */
 };
 

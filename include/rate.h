@@ -22,7 +22,8 @@ struct vcpu_figures {
 	double run_pct;   /* 100 * delta on-CPU time / interval, at most 100 */
 	uint64_t steal_ns, run_ns; /* the deltas themselves, for counters */
 	const char *cpus;          /* Cpus_allowed_list (in the current snapshot), or NULL */
-	const struct cgroup_links *cg; /* its limited cgroups (in the current snapshot) */
+	const struct cgroup_links *cg; /* the cgroups on its path (in the current snapshot) */
+	bool cg_moved;             /* its path is not the one of the previous snapshot */
 	bool has_throttled;        /* its own cgroup is limited and holds no other vCPU of the VM */
 	double throttled_pct;      /* the part of steal_pct that limit caused */
 };

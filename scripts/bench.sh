@@ -7,6 +7,11 @@
 # schema v1 needs (what any agent writing it from /proc pays the kernel).
 #
 #   scripts/bench.sh [--vms N] [--ticks N] [--interval SEC] [--rss-ticks N] [--idle-procs N] [--cgroup]
+#                    [--baseline BIN]
+#
+# --baseline BIN also runs another build of kvmsteal (an earlier commit's,
+# built elsewhere) over the same window, without --cgroup-root, and prints
+# this build's cost as a ratio of its.
 #
 # --idle-procs N also starts N sleeping processes that are not QEMU (a busy
 # host's daemons, shells, containers): each is listed every tick, and kvmsteal
@@ -26,7 +31,7 @@
 # Absolute times vary between runs on these shared machines: read the ratios.
 set -u
 cd "$(dirname "$0")/.."
-vms=500 ticks=20 interval=1 rss_ticks=0 idle_procs=0 with_cgroups=0
+vms=500 ticks=20 interval=1 rss_ticks=0 idle_procs=0 with_cgroups=0 baseline=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--vms) vms=$2; shift 2 ;;
@@ -35,6 +40,7 @@ while [ $# -gt 0 ]; do
 	--rss-ticks) rss_ticks=$2; shift 2 ;;
 	--idle-procs) idle_procs=$2; shift 2 ;;
 	--cgroup) with_cgroups=1; shift ;;
+	--baseline) baseline=$2; shift 2 ;;
 	*) echo "usage: $0 [--vms N] [--ticks N] [--interval SEC] [--rss-ticks N] [--idle-procs N]" >&2; exit 64 ;;
 	esac
 done
@@ -126,13 +132,19 @@ if [ "$idle_procs" -gt 0 ]; then
 fi
 at() { sleep "$(echo "$interval * $1" | bc)"; }
 if [ "$with_cgroups" = 1 ]; then
-	# in steady state: a vCPU's cgroup file is read at first sight and 10 s
-	# later, then once a minute; this reader starts 12 s before the window,
-	# ticking 0.4 interval after the reference
+	# in steady state: a vCPU's cgroup file is read at first sight and then
+	# every 30 s, spread over the vCPUs (use --ticks 60 or more at 1 s to
+	# cover it); this reader starts 12 s before the window, ticking 0.4
+	# interval after the reference
 	./kvmsteal --cgroup-root /sys/fs/cgroup --interval "$interval" --output /dev/null 2>"$tmp/kvmsteal-cg.err" &
 	cg_reader=$!
 	sleep "$(echo "12 - 2.9 * $interval" | bc)"
 	at 0.6
+fi
+if [ -n "$baseline" ]; then
+	"$baseline" --interval "$interval" --output /dev/null 2>"$tmp/baseline.err" &
+	base_reader=$!
+	at 0.05
 fi
 ./build/refread "$interval" 1000000 $vm_pids >/dev/null 2>"$tmp/refread.err" &
 measured=$!; at 0.1
@@ -142,10 +154,10 @@ measured="$measured $!"; at 0.1
 measured="$measured $!"; at 0.2
 pidstat -t -p "$pid_list" "$interval" >/dev/null 2>"$tmp/pidstat.err" &
 measured="$measured $!"; at 2.5
-read -r -a c0 < <(for pid in $measured ${cg_reader:-}; do cpu_ns "$pid"; done | tr '\n' ' ')
+read -r -a c0 < <(for pid in $measured ${cg_reader:-} ${base_reader:-}; do cpu_ns "$pid"; done | tr '\n' ' ')
 at "$ticks"
-read -r -a c1 < <(for pid in $measured ${cg_reader:-}; do cpu_ns "$pid"; done | tr '\n' ' ')
-for pid in $measured ${cg_reader:-}; do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
+read -r -a c1 < <(for pid in $measured ${cg_reader:-} ${base_reader:-}; do cpu_ns "$pid"; done | tr '\n' ' ')
+for pid in $measured ${cg_reader:-} ${base_reader:-}; do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
 ref_ns=$(( (c1[0] - c0[0]) / ticks )) floor_ns=$(( (c1[1] - c0[1]) / ticks ))
 kvm_ns=$(( (c1[2] - c0[2]) / ticks )) pidstat_ns=$(( (c1[3] - c0[3]) / ticks ))
 
@@ -165,6 +177,11 @@ if [ "$with_cgroups" = 1 ]; then
 	printf '  %-40s %9.3f ms  %6s us/thread\n' "kvmsteal --cgroup-root" "$(echo "scale=3; $cg_ns / 1000000" | bc)" "$(per_thread "$cg_ns")"
 	echo "  kvmsteal --cgroup-root / kvmsteal = $(echo "scale=2; $cg_ns / $kvm_ns" | bc)   (goal: at most 1.15)"
 	echo "  its diagnostics: $(cat "$tmp/kvmsteal-cg.err" | head -n 2)"
+fi
+if [ -n "$baseline" ]; then
+	base_ns=$(( (c1[${#c1[@]} - 1] - c0[${#c0[@]} - 1]) / ticks ))
+	printf '  %-40s %9.3f ms  %6s us/thread\n' "baseline $baseline" "$(echo "scale=3; $base_ns / 1000000" | bc)" "$(per_thread "$base_ns")"
+	echo "  kvmsteal / baseline = $(echo "scale=3; $kvm_ns / $base_ns" | bc)   (the same work: 1.00 is no change)"
 fi
 
 # Instructions per tick: the difference between runs of 6 and 2 ticks, so

@@ -25,13 +25,20 @@ int cgroup_set_open(struct cgroup_set *set, const char *root)
 	return 0;
 }
 
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
 static void entry_clear(struct cgroup_entry *entry)
 {
-	if (entry->stat_fd >= 0)
-		close(entry->stat_fd);
+	close_fd(&entry->limit_fd);
+	close_fd(&entry->period_fd);
+	close_fd(&entry->stat_fd);
 	free(entry->rel);
 	entry->rel = NULL;
-	entry->stat_fd = -1;
 	entry->seen = false;
 	entry->gen++;
 }
@@ -48,60 +55,50 @@ void cgroup_set_free(struct cgroup_set *set)
 	set->root_fd = -1;
 }
 
-/* dir/name under the root ("" is the root itself). */
-static ssize_t read_in(const struct cgroup_set *set, const char *dir, const char *name, char *buf, size_t size)
+/* dir/name under the root ("" is the root itself), opened to be kept. */
+static int open_in(const struct cgroup_set *set, const char *dir, const char *name)
 {
 	char path[DIR_MAX + 32];
 
 	if (snprintf(path, sizeof(path), "%s%s%s", dir, *dir ? "/" : "", name) >= (int)sizeof(path))
 		return -ENAMETOOLONG;
-	return procfs_read_file(set->root_fd, path, buf, size);
-}
-
-/* The CFS bandwidth limit set on dir itself, in CPUs; 0 when none. */
-static double limit_of(const struct cgroup_set *set, const char *dir, bool v1)
-{
-	char buf[64];
-	int64_t quota, period;
-	uint64_t v2_period;
-	ssize_t len;
-
-	if (!v1) {
-		len = read_in(set, dir, "cpu.max", buf, sizeof(buf));
-		if (len < 0 || parse_cpu_max(buf, (size_t)len, &quota, &v2_period) || quota <= 0)
-			return 0;
-		return (double)quota / (double)v2_period;
-	}
-	len = read_in(set, dir, "cpu.cfs_quota_us", buf, sizeof(buf));
-	if (len < 0 || parse_cgroup_int(buf, (size_t)len, &quota) || quota <= 0)
-		return 0;
-	len = read_in(set, dir, "cpu.cfs_period_us", buf, sizeof(buf));
-	if (len < 0 || parse_cgroup_int(buf, (size_t)len, &period) || period <= 0)
-		return 0;
-	return (double)quota / (double)period;
-}
-
-static int open_stat(const struct cgroup_set *set, const char *dir)
-{
-	char path[DIR_MAX + 16];
-
-	if (snprintf(path, sizeof(path), "%s%scpu.stat", dir, *dir ? "/" : "") >= (int)sizeof(path))
-		return -ENAMETOOLONG;
 	return procfs_open_file(set->root_fd, path);
 }
 
-/* The slot of the limited cgroup dir: found, or made with its cpu.stat
- * opened.  -1 when its cpu.stat cannot be opened (or out of memory). */
-static int entry_for(struct cgroup_set *set, const char *dir, bool v1, double limit)
+static uint32_t fnv1a(const char *p)
+{
+	uint32_t hash = 2166136261u;
+
+	for (; *p; p++)
+		hash = (hash ^ (unsigned char)*p) * 16777619u;
+	return hash;
+}
+
+static int entry_open(struct cgroup_set *set, struct cgroup_entry *entry, const char *dir, bool v1)
+{
+	entry->v1 = v1;
+	entry->quota = -1;
+	entry->limit_fd = open_in(set, dir, v1 ? "cpu.cfs_quota_us" : "cpu.max");
+	entry->stat_fd = open_in(set, dir, "cpu.stat");
+	if (entry->limit_fd < 0 && (v1 || entry->limit_fd != -ENOENT))
+		return -1; /* v2 without the cpu controller has no cpu.max: never limited */
+	if (entry->stat_fd < 0 && entry->stat_fd != -ENOENT)
+		return -1;
+	entry->hash = fnv1a(dir);
+	return (entry->rel = strdup(dir)) ? 0 : -1;
+}
+
+/* The slot of the cgroup dir: found, or made with its files opened.  -1
+ * when they cannot be opened (or out of memory). */
+static int entry_for(struct cgroup_set *set, const char *dir, bool v1)
 {
 	size_t free_slot = set->count;
+	uint32_t hash = fnv1a(dir);
 	struct cgroup_entry *entry;
 
 	for (size_t i = 0; i < set->count; i++) {
-		if (set->entries[i].rel && strcmp(set->entries[i].rel, dir) == 0) {
-			set->entries[i].limit_cpus = limit; /* limits change at run time */
+		if (set->entries[i].rel && set->entries[i].hash == hash && strcmp(set->entries[i].rel, dir) == 0)
 			return (int)i;
-		}
 		if (!set->entries[i].rel && free_slot == set->count)
 			free_slot = i;
 	}
@@ -109,16 +106,14 @@ static int entry_for(struct cgroup_set *set, const char *dir, bool v1, double li
 		if (set->count >= UINT16_MAX ||
 		    array_reserve((void **)&set->entries, &set->cap, set->count + 1, sizeof(*set->entries)))
 			return -1;
-		set->entries[set->count++] = (struct cgroup_entry){ .stat_fd = -1 };
+		set->entries[set->count++] = (struct cgroup_entry){ .limit_fd = -1, .period_fd = -1, .stat_fd = -1 };
 	}
 	entry = &set->entries[free_slot];
-	entry->stat_fd = open_stat(set, dir);
-	if (entry->stat_fd < 0 || !(entry->rel = strdup(dir))) {
+	entry->limit_fd = entry->period_fd = entry->stat_fd = -1;
+	if (entry_open(set, entry, dir, v1)) {
 		entry_clear(entry);
 		return -1;
 	}
-	entry->v1 = v1;
-	entry->limit_cpus = limit;
 	return (int)free_slot;
 }
 
@@ -154,25 +149,17 @@ void cgroup_link(struct cgroup_set *set, const struct cgroup_ref *ref, struct cg
 	len = own_dir(ref, dir, &base_len);
 	if (!dir_exists(set, dir))
 		return; /* not under this root (another mount, a cgroup just removed) */
-	links->known = true;
-	for (bool leaf = true;; leaf = false) {
-		double limit = limit_of(set, dir, ref->v1);
-		if (limit > 0 && links->count < CGROUP_DEPTH) {
-			int id = entry_for(set, dir, ref->v1, limit);
-			if (id < 0) {
-				links->known = false; /* a limit whose throttling cannot be read: no figure */
-				return;
-			}
-			links->ids[links->count] = (uint16_t)id;
-			links->gens[links->count++] = set->entries[id].gen;
-			links->own_limited = links->own_limited || leaf;
-		}
-		if (len <= base_len)
-			return; /* the hierarchy's root */
+	while (len > base_len) { /* up to the hierarchy's root, which cannot be limited */
+		int id = links->count < CGROUP_DEPTH ? entry_for(set, dir, ref->v1) : -1;
+		if (id < 0)
+			return; /* too deep, or a cgroup whose figures cannot be read: no figure */
+		links->ids[links->count] = (uint16_t)id;
+		links->gens[links->count++] = set->entries[id].gen;
 		char *slash = strrchr(dir + base_len, '/');
 		len = slash ? (size_t)(slash - dir) : base_len;
 		dir[len] = '\0';
 	}
+	links->known = true;
 }
 
 bool cgroup_links_current(const struct cgroup_set *set, const struct cgroup_links *links)
@@ -191,22 +178,70 @@ void cgroup_mark(struct cgroup_set *set, const struct cgroup_links *links)
 			set->entries[links->ids[i]].seen = true;
 }
 
-static void sample_entry(const struct cgroup_entry *entry, struct cgroup_sample *out)
+/* The limit in CPUs (0: none); false when it cannot be read. */
+static bool read_limit(const struct cgroup_set *set, struct cgroup_entry *entry, uint64_t period_every,
+		       double *limit)
+{
+	char buf[64];
+	int64_t quota;
+	uint64_t period;
+	ssize_t len;
+
+	*limit = 0;
+	if (entry->limit_fd < 0)
+		return true; /* v2 without the cpu controller: no limit can be set */
+	len = procfs_pread(entry->limit_fd, buf, sizeof(buf));
+	if (!entry->v1) {
+		if (len < 0 || parse_cpu_max(buf, (size_t)len, &quota, &period))
+			return false;
+		*limit = quota > 0 && period > 0 ? (double)quota / (double)period : 0;
+		return true;
+	}
+	if (len < 0 || parse_cgroup_int(buf, (size_t)len, &quota))
+		return false;
+	if (quota > 0 && (quota != entry->quota || set->samples >= entry->period_at)) {
+		int64_t p;
+		if (entry->period_fd < 0 && (entry->period_fd = open_in(set, entry->rel, "cpu.cfs_period_us")) < 0)
+			return false;
+		len = procfs_pread(entry->period_fd, buf, sizeof(buf));
+		if (len < 0 || parse_cgroup_int(buf, (size_t)len, &p) || p <= 0)
+			return false;
+		entry->period_us = (uint64_t)p;
+		entry->period_at = set->samples + period_every;
+	}
+	entry->quota = quota;
+	*limit = quota > 0 ? (double)quota / (double)entry->period_us : 0;
+	return true;
+}
+
+static void sample_entry(const struct cgroup_set *set, struct cgroup_entry *entry, uint64_t period_every,
+			 struct cgroup_sample *out)
 {
 	char buf[1024];
-	ssize_t len = procfs_pread(entry->stat_fd, buf, sizeof(buf));
+	ssize_t len;
 	uint64_t value;
 
-	out->limit_cpus = entry->limit_cpus;
 	out->valid = false;
-	if (len < 0 || parse_cpu_stat(buf, (size_t)len, entry->v1 ? "throttled_time" : "throttled_usec", &value))
+	if (!read_limit(set, entry, period_every, &out->limit_cpus))
 		return;
+	if (entry->stat_fd < 0) {
+		out->valid = out->limit_cpus == 0; /* no counter, and nothing that could throttle */
+		return;
+	}
+	len = procfs_pread(entry->stat_fd, buf, sizeof(buf));
+	if (len < 0)
+		return; /* removed */
+	if (parse_cpu_stat(buf, (size_t)len, entry->v1 ? "throttled_time" : "throttled_usec", &value)) {
+		/* v2 keeps no throttled counter where the cpu controller is off: nothing can throttle */
+		out->valid = out->limit_cpus == 0 && !entry->v1;
+		return;
+	}
 	out->valid = true;
 	out->throttled_ns = entry->v1 ? value : value * 1000;
 }
 
 int cgroup_sample_all(struct cgroup_set *set, struct cgroup_sample **samples, size_t *count, size_t *cap,
-		      struct buf *names)
+		      struct buf *names, uint64_t period_every)
 {
 	*count = 0;
 	if (array_reserve((void **)samples, cap, set->count, sizeof(**samples)))
@@ -215,14 +250,16 @@ int cgroup_sample_all(struct cgroup_set *set, struct cgroup_sample **samples, si
 		struct cgroup_entry *entry = &set->entries[i];
 		struct cgroup_sample *out = &(*samples)[i];
 		*out = (struct cgroup_sample){ .gen = entry->gen, .path_off = names->len };
-		if (entry->rel && buf_append(names, entry->rel, strlen(entry->rel) + 1))
+		/* a free slot's path is "": never the path of a cgroup under the root */
+		if (buf_append(names, entry->rel ? entry->rel : "", entry->rel ? strlen(entry->rel) + 1 : 1))
 			return -ENOMEM;
 		if (entry->rel && entry->seen)
-			sample_entry(entry, out);
+			sample_entry(set, entry, period_every, out);
 		if (entry->rel && (!entry->seen || !out->valid))
 			entry_clear(entry); /* no vCPU thread is in it any more, or it is gone */
 		entry->seen = false;
 	}
 	*count = set->count;
+	set->samples++;
 	return 0;
 }

@@ -70,6 +70,26 @@ static bool same_thread_forward(const struct thread_sample *a, const struct thre
 	return a->starttime == b->starttime && b->cpu_ns >= a->cpu_ns && b->wait_ns >= a->wait_ns;
 }
 
+static const char *cgroup_path(const struct snapshot *snap, uint16_t id)
+{
+	return id < snap->cgroup_count ? snap->names.data + snap->cgroups[id].path_off : NULL;
+}
+
+/* True when the thread's path is the same in both snapshots: the same
+ * cgroup directories (slots may differ: the sampler may have been another). */
+static bool same_cgroups(const struct snapshot *prev, const struct cgroup_links *a, const struct snapshot *cur,
+			 const struct cgroup_links *b)
+{
+	if (a->known != b->known || a->count != b->count)
+		return false;
+	for (uint8_t i = 0; i < a->count; i++) {
+		const char *pa = cgroup_path(prev, a->ids[i]), *pb = cgroup_path(cur, b->ids[i]);
+		if (!pa || !pb || strcmp(pa, pb) != 0)
+			return false;
+	}
+	return true;
+}
+
 static int push_vcpu(struct tick_figures *out, const struct vcpu_figures *vcpu)
 {
 	if (array_reserve((void **)&out->vcpus, &out->vcpu_cap, out->vcpu_total + 1, sizeof(*out->vcpus)))
@@ -120,6 +140,7 @@ static int compute_threads(const struct snapshot *prev, const struct vm_sample *
 			.run_ns = b[j].cpu_ns - a[i].cpu_ns,
 			.cpus = snapshot_text(cur, b[j].cpus_off),
 			.cg = &b[j].cg,
+			.cg_moved = cur->cgroups_on && !same_cgroups(prev, &a[i].cg, cur, &b[j].cg),
 		};
 		if (push_vcpu(out, &vcpu))
 			return -ENOMEM;
@@ -150,10 +171,17 @@ static void summarize_vcpus(const struct tick_figures *out, struct vm_figures *v
 	}
 }
 
-/* The throttled time of the limited cgroup (slot, gen) over the interval;
- * false when it cannot be told (gone, unreadable, recreated). */
+/* One cgroup on a vCPU's path over the interval. */
+struct cgroup_delta {
+	uint64_t ns;       /* its throttled time */
+	double limit;      /* its limit at the end; 0: none */
+	bool limited;      /* a limit at either end */
+};
+
+/* The cgroup (slot, gen) over the interval; false when it cannot be told
+ * (gone, unreadable, recreated). */
 static bool cgroup_delta(const struct snapshot *prev, const struct snapshot *cur, uint16_t id, uint32_t gen,
-			 uint64_t *ns, double *limit)
+			 struct cgroup_delta *d)
 {
 	const struct cgroup_sample *a = NULL, *b;
 	const char *path;
@@ -168,8 +196,9 @@ static bool cgroup_delta(const struct snapshot *prev, const struct snapshot *cur
 			a = &prev->cgroups[(id + i) % prev->cgroup_count];
 	if (!a || !a->valid || !b->valid || b->throttled_ns < a->throttled_ns)
 		return false;
-	*ns = b->throttled_ns - a->throttled_ns;
-	*limit = b->limit_cpus;
+	d->ns = b->throttled_ns - a->throttled_ns;
+	d->limit = b->limit_cpus;
+	d->limited = a->limit_cpus > 0 || b->limit_cpus > 0;
 	return true;
 }
 
@@ -182,54 +211,55 @@ static bool seen_before(const struct vcpu_figures *vcpus, size_t upto, uint16_t 
 	return false;
 }
 
-/* A vCPU's own limited cgroup that no other vCPU of the VM shares: its
- * throttled time is that vCPU's (libvirt's vcpuN). */
+/* A vCPU's own cgroup, limited at either end of the interval, that no
+ * other vCPU of the VM shares: its throttled time is that vCPU's (libvirt's
+ * vcpuN). */
 static void own_throttle(const struct snapshot *prev, const struct snapshot *cur, struct vcpu_figures *vcpus,
 			 size_t n, size_t k, double interval_s)
 {
 	const struct cgroup_links *l = vcpus[k].cg;
-	uint64_t ns;
-	double limit;
+	struct cgroup_delta d;
 
-	if (!l->own_limited)
+	if (l->count == 0)
 		return;
 	for (size_t j = 0; j < n; j++)
 		if (j != k && vcpus[j].cg->count > 0 && vcpus[j].cg->ids[0] == l->ids[0] && vcpus[j].cg->gens[0] == l->gens[0])
 			return;
-	if (!cgroup_delta(prev, cur, l->ids[0], l->gens[0], &ns, &limit))
+	if (!cgroup_delta(prev, cur, l->ids[0], l->gens[0], &d) || !d.limited)
 		return;
 	vcpus[k].has_throttled = true;
-	vcpus[k].throttled_pct = thread_percent(ns, interval_s);
+	vcpus[k].throttled_pct = thread_percent(d.ns, interval_s);
 	if (vcpus[k].throttled_pct > vcpus[k].steal_pct)
 		vcpus[k].throttled_pct = vcpus[k].steal_pct;
 }
 
-/* Θ: the throttled time of the limited cgroups on the vCPUs' paths, each
- * counted once, as a mean share of the vCPUs' time; never more than their
- * steal (a cgroup that also holds other threads gives its throttling to the
- * vCPUs, see the README). */
+/* Θ: the throttled time of the cgroups on the vCPUs' paths, each counted
+ * once, as a mean share of the vCPUs' time; never more than their steal (a
+ * cgroup that also holds other threads gives its throttling to the vCPUs,
+ * see the README).  No split when a vCPU moved to another cgroup within the
+ * interval: neither path's counters cover all of it. */
 static void compute_throttle(const struct snapshot *prev, const struct snapshot *cur, double interval_s,
 			     struct tick_figures *out, struct vm_figures *vf)
 {
 	struct vcpu_figures *vcpus = out->vcpus + vf->vcpu_first;
-	uint64_t theta = 0, steal_ns = 0, ns;
-	double limit;
+	uint64_t theta = 0, steal_ns = 0;
+	struct cgroup_delta d;
 
 	if (!cur->cgroups_on || vf->vcpu_count == 0)
 		return;
 	for (size_t k = 0; k < vf->vcpu_count; k++) {
 		const struct cgroup_links *l = vcpus[k].cg;
-		if (!l->known)
+		if (!l->known || vcpus[k].cg_moved)
 			return;
 		steal_ns += vcpus[k].steal_ns;
 		for (uint8_t i = 0; i < l->count; i++) {
-			if (seen_before(vcpus, k, l->ids[i], l->gens[i]) || (i > 0 && l->ids[i] == l->ids[0]))
+			if (seen_before(vcpus, k, l->ids[i], l->gens[i]))
 				continue;
-			if (!cgroup_delta(prev, cur, l->ids[i], l->gens[i], &ns, &limit))
+			if (!cgroup_delta(prev, cur, l->ids[i], l->gens[i], &d))
 				return;
-			theta += ns;
-			if (vf->limit_cpus == 0 || limit < vf->limit_cpus)
-				vf->limit_cpus = limit;
+			theta += d.ns;
+			if (d.limit > 0 && (vf->limit_cpus == 0 || d.limit < vf->limit_cpus))
+				vf->limit_cpus = d.limit;
 		}
 	}
 	vf->has_throttle = true;
@@ -240,6 +270,14 @@ static void compute_throttle(const struct snapshot *prev, const struct snapshot 
 	vf->contention_avg = vf->steal_avg - vf->throttled_avg;
 	for (size_t k = 0; k < vf->vcpu_count; k++)
 		own_throttle(prev, cur, vcpus, vf->vcpu_count, k, interval_s);
+}
+
+static bool has_vcpu_threads(const struct snapshot *snap, const struct vm_sample *vm)
+{
+	for (size_t i = 0; i < vm->thread_count; i++)
+		if (snap->threads[vm->thread_first + i].vcpu_id >= 0)
+			return true;
+	return false;
 }
 
 static bool process_times_forward(const struct vm_sample *a, const struct vm_sample *b)
@@ -269,6 +307,8 @@ static int compute_vm(const struct snapshot *prev, const struct vm_sample *pvm,
 	vf->system_pct = tick_pct * (double)vf->system_ticks;
 	if (compute_threads(prev, pvm, cur, cvm, interval_s, out, vf))
 		return -ENOMEM;
+	if (vf->vcpu_count == 0 && has_vcpu_threads(cur, cvm))
+		return 0; /* its vCPU threads are new: reported from the next tick, with figures */
 	summarize_vcpus(out, vf);
 	compute_throttle(prev, cur, interval_s, out, vf);
 	out->vm_count++;

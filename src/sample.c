@@ -36,6 +36,12 @@ struct sampler {
 	size_t threads_blank;          /* ... of which read "0 0 0" */
 	struct diag_limit host_limit;
 	struct cgroup_set cgroups;     /* root_fd -1 without --cgroup-root */
+	const char *cgroup_root;       /* as given, for messages */
+	uint64_t cgroup_reads;         /* vCPU cgroup files read so far ... */
+	uint64_t cgroup_links;         /* ... of which placed under the root */
+	bool warned_no_cgroup;
+	uint64_t last_ticks;           /* boot ticks at the previous take; 0: none */
+	uint64_t period_ticks;         /* since the previous take; 0 on the first */
 };
 
 /* Descriptors a tick needs besides the kept ones: /proc/stat, a file read
@@ -115,20 +121,56 @@ static void read_host(struct sampler *s, struct snapshot *snap)
 		snap->host_valid = true;
 }
 
-#define CPUS_REFRESH_S 60
+/* When each part of a vCPU thread's state is read again.  The bounds are
+ * the README's ("How figures follow the host"); each part is read no more
+ * often than its bound needs, since reading is what they cost.
+ *
+ *   part               read                                         bound
+ *   schedstat          every tick, through a kept fd                -
+ *   name (comm)        its first ticks (vcpus.c)                    -
+ *   allowed CPUs       every 10 s less one tick period              10 s, or 1 tick if longer
+ *   its cgroup file    when first a vCPU; in a tick where its       waiting: that tick;
+ *                      steal reached 1 %; every 30 s                 not waiting: 30 s
+ *   limits, cpu.stat   every tick, each cgroup on a path once       1 tick (a v1 period
+ *                      (cgroup.c)                                    changed alone: 10 s)
+ *
+ * The cgroup file is the costly one (the kernel prints every hierarchy in
+ * it), so it is read again when it matters: a thread moved into a limited
+ * cgroup, out of one or between two waits for a CPU; one that does not wait
+ * has no throttling to tell. */
+#define CPUS_REFRESH_S 10
+#define CGROUP_REFRESH_S 30
+#define WAIT_RECHECK_PCT 1
+#define PERIOD_REFRESH_S 10
 
-/* Where a vCPU may run (its affinity, Cpus_allowed_list): read when it is
- * first a vCPU and again every CPUS_REFRESH_S, as pinning changes at run time
- * (virsh vcpupin, taskset).  Other threads are not read. */
+static uint64_t seconds_in_ticks(const struct sampler *s, unsigned seconds)
+{
+	return (uint64_t)seconds * (uint64_t)s->table.clk_tck;
+}
+
+/* True when the thread waited WAIT_RECHECK_PCT of the time since the last tick. */
+static bool waited(const struct sampler *s, const struct thread_entry *thread, const struct schedstat *stat)
+{
+	double period_ns = (double)s->period_ticks * 1e9 / (double)s->table.clk_tck;
+
+	return thread->sampled && stat->wait_ns > thread->wait_ns &&
+	       (double)(stat->wait_ns - thread->wait_ns) * 100.0 >= WAIT_RECHECK_PCT * period_ns;
+}
+
+/* Where a vCPU may run (its affinity, Cpus_allowed_list): pinning changes
+ * at run time (virsh vcpupin, taskset).  Other threads are not read. */
 static void refresh_cpus(const struct sampler *s, const struct vm_entry *vm, struct thread_entry *thread,
 			 uint64_t now_ticks)
 {
 	char path[48], buf[4096], cpus[CPU_LIST_MAX + 1];
+	uint64_t every = seconds_in_ticks(s, CPUS_REFRESH_S);
 	ssize_t len;
 
-	if (thread->vcpu_id < 0 || (thread->cpus && now_ticks < thread->cpus_at))
+	if (thread->cpus_at && now_ticks < thread->cpus_at)
 		return;
-	thread->cpus_at = now_ticks + (uint64_t)(CPUS_REFRESH_S * s->table.clk_tck);
+	/* the first time, spread over the vCPUs (each is read now): not all of them again in one tick */
+	thread->cpus_at = now_ticks + (thread->cpus_at == 0 ? (uint64_t)thread->tid % every
+					: every > s->period_ticks ? every - s->period_ticks : 0);
 	snprintf(path, sizeof(path), "task/%d/status", thread->tid);
 	len = vm_read_file(vm, path, buf, sizeof(buf));
 	if (len < 0 || parse_status_cpus(buf, (size_t)len, cpus)) {
@@ -144,19 +186,32 @@ static void refresh_cpus(const struct sampler *s, const struct vm_entry *vm, str
 
 int sampler_use_cgroups(struct sampler *s, const char *root)
 {
+	s->cgroup_root = root;
 	return cgroup_set_open(&s->cgroups, root);
 }
 
-/* libvirt moves a vCPU thread into its vcpuN cgroup just after QEMU starts
- * it, and operators move threads and change limits at run time: a vCPU's
- * cgroup file is read when it is first a vCPU, again SECOND_READ_S later
- * (a move that followed the first sight), then every CGROUP_REFRESH_S; the
- * limits on its path are read again when that file changed or every
- * LIMITS_REFRESH_S.  The kernel builds that file from every hierarchy, so
- * reading it is most of what --cgroup-root costs. */
-#define SECOND_READ_S 10
-#define CGROUP_REFRESH_S 60
-#define LIMITS_REFRESH_S 60
+/* Once: vCPU threads were seen and not one of their cgroups is under the
+ * root given (a hierarchy's own mount, /sys/fs/cgroup/cpu, given instead of
+ * the directory that holds them, or the v2 mount on a v1 host). */
+static void warn_if_no_cgroup(struct sampler *s)
+{
+	if (s->warned_no_cgroup || s->cgroup_reads == 0 || s->cgroup_links > 0)
+		return;
+	diag("--cgroup-root %s: the cgroup of no vCPU thread is under it (looked for the directory that "
+	     "/proc/PID/task/TID/cgroup names: the cpu controller's hierarchy, e.g. cpu,cpuacct/machine/..., "
+	     "or the cgroup v2 path of its 0:: line); give the directory that holds the hierarchies, "
+	     "usually /sys/fs/cgroup; until then no VM has the throttled/contention split",
+	     s->cgroup_root);
+	s->warned_no_cgroup = true;
+}
+
+/* Samples between two reads of a v1 period whose quota did not change. */
+static uint64_t period_every(const struct sampler *s)
+{
+	uint64_t every = seconds_in_ticks(s, PERIOD_REFRESH_S);
+
+	return s->period_ticks ? (every + s->period_ticks - 1) / s->period_ticks : 1;
+}
 
 static uint32_t fnv1a(const char *p, size_t len)
 {
@@ -167,32 +222,35 @@ static uint32_t fnv1a(const char *p, size_t len)
 	return hash;
 }
 
+/* Reads the thread's cgroup file and links it to the cgroups on its path;
+ * an unchanged file whose cgroups are all still in the set keeps its links. */
 static void refresh_cgroups(struct sampler *s, const struct vm_entry *vm, struct thread_entry *thread,
-			    uint64_t now_ticks)
+			    uint64_t now_ticks, bool thread_waited)
 {
 	char path[48], buf[4096];
 	struct cgroup_ref ref;
 	uint32_t hash;
 	ssize_t len;
 
-	if (s->cgroups.root_fd < 0 || thread->vcpu_id < 0)
+	if (s->cgroups.root_fd < 0)
 		return;
-	if (thread->cg_at == 0 || now_ticks >= thread->cg_at || !cgroup_links_current(&s->cgroups, &thread->cg)) {
-		thread->cg_at = now_ticks + (uint64_t)((thread->cg_at == 0 ? SECOND_READ_S : CGROUP_REFRESH_S) *
-							s->table.clk_tck);
+	if (thread->cg_at == 0 || now_ticks >= thread->cg_at || thread_waited ||
+	    !cgroup_links_current(&s->cgroups, &thread->cg)) {
+		thread->cg_at = now_ticks + (thread->cg_at == 0 ? (uint64_t)thread->tid % seconds_in_ticks(s, CGROUP_REFRESH_S)
+								: seconds_in_ticks(s, CGROUP_REFRESH_S));
 		snprintf(path, sizeof(path), "task/%d/cgroup", thread->tid);
 		len = vm_read_file(vm, path, buf, sizeof(buf));
 		hash = len >= 0 ? fnv1a(buf, (size_t)len) : 0;
-		if (len >= 0 && hash == thread->cg_hash && now_ticks < thread->cg_walk_at && thread->cg.known &&
+		if (len >= 0 && hash == thread->cg_hash && thread->cg.known &&
 		    cgroup_links_current(&s->cgroups, &thread->cg))
-			; /* the same cgroup, its limits read lately: keep them */
+			; /* the same cgroup: keep its links */
 		else if (len >= 0 && parse_proc_cgroup(buf, (size_t)len, &ref) == 0)
 			cgroup_link(&s->cgroups, &ref, &thread->cg);
 		else
 			memset(&thread->cg, 0, sizeof(thread->cg)); /* unknown: no throttling figure */
-		if (hash != thread->cg_hash || now_ticks >= thread->cg_walk_at)
-			thread->cg_walk_at = now_ticks + (uint64_t)(LIMITS_REFRESH_S * s->table.clk_tck);
 		thread->cg_hash = hash;
+		s->cgroup_reads++;
+		s->cgroup_links += thread->cg.known;
 	}
 	cgroup_mark(&s->cgroups, &thread->cg);
 }
@@ -313,7 +371,7 @@ static bool schedstat_blank(const struct schedstat *stat)
 
 /* Reads every thread of vm into the snapshot; a thread whose read fails is
  * left out of this tick, and dropped when it is gone (ESRCH on its fd). */
-static int sample_threads(struct sampler *s, struct vm_entry *vm, struct snapshot *snap)
+static int sample_threads(struct sampler *s, struct vm_entry *vm, struct snapshot *snap, uint64_t now_ticks)
 {
 	size_t kept = 0;
 
@@ -328,6 +386,14 @@ static int sample_threads(struct sampler *s, struct vm_entry *vm, struct snapsho
 			thread_entry_close(thread, &s->table.budget);
 			vm->thread_gone = true;
 			continue;
+		}
+		if (err == 0 && thread->vcpu_id >= 0) {
+			refresh_cpus(s, vm, thread, now_ticks);
+			refresh_cgroups(s, vm, thread, now_ticks, waited(s, thread, &stat));
+		}
+		if (err == 0) {
+			thread->sampled = true;
+			thread->wait_ns = stat.wait_ns;
 		}
 		vm->threads[kept++] = *thread;
 		if (err == 0) {
@@ -387,10 +453,6 @@ static int sample_vm(struct sampler *s, struct vm_entry *vm, struct snapshot *sn
 	for (size_t i = 0; i < vm->thread_count; i++)
 		vcpus_look_again(vm, &vm->threads[i]);
 	vcpus_number(vm);
-	for (size_t i = 0; i < vm->thread_count; i++) {
-		refresh_cpus(s, vm, &vm->threads[i], now_ticks);
-		refresh_cgroups(s, vm, &vm->threads[i], now_ticks);
-	}
 	sample = snapshot_add_vm(snap, vm->name, vm->name_len);
 	if (!sample)
 		return -ENOMEM;
@@ -403,7 +465,7 @@ static int sample_vm(struct sampler *s, struct vm_entry *vm, struct snapshot *sn
 	sample->stime = vm->stat.stime;
 	sample->guest_time = vm->stat.guest_time;
 	sample->vcpu_source = vm->source;
-	return sample_threads(s, vm, snap);
+	return sample_threads(s, vm, snap, now_ticks);
 }
 
 /* Now, in the clock ticks that /proc/PID/stat's starttime counts from boot. */
@@ -424,6 +486,8 @@ int sampler_take(struct sampler *s, struct snapshot *snap)
 	snapshot_clear(snap);
 	read_host(s, snap);
 	now_ticks = boot_ticks(s);
+	s->period_ticks = s->last_ticks && now_ticks > s->last_ticks ? now_ticks - s->last_ticks : 0;
+	s->last_ticks = now_ticks;
 	err = vm_table_scan(&s->table, s->root_fd, now_ticks);
 	if (err)
 		return err;
@@ -438,5 +502,7 @@ int sampler_take(struct sampler *s, struct snapshot *snap)
 	if (s->cgroups.root_fd < 0)
 		return 0;
 	snap->cgroups_on = true;
-	return cgroup_sample_all(&s->cgroups, &snap->cgroups, &snap->cgroup_count, &snap->cgroup_cap, &snap->names);
+	warn_if_no_cgroup(s);
+	return cgroup_sample_all(&s->cgroups, &snap->cgroups, &snap->cgroup_count, &snap->cgroup_cap, &snap->names,
+				 period_every(s));
 }

@@ -38,7 +38,7 @@ cleanup() {
 	wait 2>/dev/null
 	kill_pidfiles
 	# a killed QEMU leaves its cgroup only once it has exited: retry for a while
-	for d in "$cg"/vm2/vcpu0 "$cg"/vm2/vcpu1 "$cg"/vm2/emulator "$cg"/vm2 "$cg"/vm "$cg"/guest "$cg"; do
+	for d in "$cg"/tr/vm "$cg"/tr/moved "$cg"/tr "$cg"/vm2/vcpu0 "$cg"/vm2/vcpu1 "$cg"/vm2/emulator "$cg"/vm2 "$cg"/vm "$cg"/guest "$cg"; do
 		for _ in $(seq 50); do
 			[ -d "$d" ] || break
 			while read -r t; do echo "$t" >"$cpu_root/tasks"; done <"$d/tasks"
@@ -171,6 +171,56 @@ if start_guest "$accel" g "limited-guest" 00000000-0000-4000-8000-0000000000c9; 
 	kill "$g"; rm -f "$tmp/g.pid"
 else
 	fail "real guest: QEMU did not start"
+fi
+
+# transitions PID LABEL: while an agent runs at --interval 1, the script sets,
+# raises and removes a limit on the VM's own cgroup and on an ancestor, then
+# moves the vCPU threads into another limited cgroup; a reader in the
+# background takes the vCPUs' run-queue wait and the cgroups' throttled time
+# every 50 ms; tests/transitions.py checks every tick against them.
+transitions() {
+	local pid=$1 label=$2 t="$cg/tr" reader
+	mkdir -p "$t/vm" "$t/moved"
+	for d in "$t" "$t/vm" "$t/moved"; do echo 10000 >"$d/cpu.cfs_period_us"; done
+	echo 3000 >"$t/moved/cpu.cfs_quota_us"
+	move_threads "$pid" "$t/vm"
+	: >"$tmp/events"; : >"$tmp/counters"
+	( while :; do
+		run_delay_ns "$pid"; throttled_ns "$t"; a=$thr_ns; throttled_ns "$t/vm"; b=$thr_ns
+		throttled_ns "$t/moved"; echo "$EPOCHREALTIME $rd_ns $a $b $thr_ns" >>"$tmp/counters"
+		sleep 0.05
+	done ) &
+	reader=$!
+	sleep 0.3
+	./kvmsteal --cgroup-root /sys/fs/cgroup --interval 1 --count 20 >"$tmp/tr.out" 2>"$tmp/tr.err" &
+	local agent=$!
+	event() { sleep "$1"; echo "$3" >"$4"; echo "$EPOCHREALTIME $2 $5" >>"$tmp/events"; }
+	event 3 0.5 5000 "$t/vm/cpu.cfs_quota_us" "0.5 CPU set on the VM's cgroup"
+	event 3 1 10000 "$t/vm/cpu.cfs_quota_us" "raised to 1 CPU"
+	event 3 0 -1 "$t/vm/cpu.cfs_quota_us" "removed"
+	event 3 0.4 4000 "$t/cpu.cfs_quota_us" "0.4 CPU set on the parent"
+	event 3 0 -1 "$t/cpu.cfs_quota_us" "removed from the parent"
+	sleep 2
+	move_threads "$pid" "$t/moved"; echo "$EPOCHREALTIME 0.3 threads moved to a 0.3-CPU cgroup" >>"$tmp/events"
+	wait "$agent"
+	kill "$reader"; wait "$reader" 2>/dev/null
+	check "$label: the agent exits 0 without diagnostics" test ! -s "$tmp/tr.err"
+	check "$label: every tick right or without the split; limit and split right from the 2nd tick after each change" \
+		python3 tests/transitions.py "$tmp/tr.out" "$tmp/counters" "$pid" "$tmp/events" "$TOL"
+	move_threads "$pid" "$cpu_root"
+	rmdir "$t/vm" "$t/moved" "$t"
+}
+
+echo "== 5. limits set, raised and removed at run time on the VM's cgroup and its parent, threads moved"
+start_fake c 2 -name guest=changing,debug-threads=on -smp 2
+transitions "$(cat "$tmp/c.pid")" "QEMU-shaped"
+kill "$(cat "$tmp/c.pid")"; rm -f "$tmp/c.pid"
+if start_guest "$accel" h "changing-guest" 00000000-0000-4000-8000-0000000000ca; then
+	wait_for_vcpus "$(cat "$tmp/h.pid")" 2
+	transitions "$(cat "$tmp/h.pid")" "real guest ($accel)"
+	kill "$(cat "$tmp/h.pid")"; rm -f "$tmp/h.pid"
+else
+	fail "real guest for the transitions: QEMU did not start"
 fi
 
 echo
