@@ -54,6 +54,11 @@ int parse_proc_stat(const char *buf, size_t len, struct host_stat *out);
  * 0, or -EINVAL when the line is missing, malformed or longer. */
 int parse_status_cpus(const char *buf, size_t len, char out[CPU_LIST_MAX + 1]);
 
+/* The CPUs set in mask (ncpus bits, one per CPU, in bytes of 8) in the
+ * kernel's list format ("0-3,8"), as Cpus_allowed_list prints them.
+ * 0, or -ENOSPC when the list is longer than CPU_LIST_MAX, -EINVAL for none. */
+int format_cpu_list(const unsigned char *mask, size_t ncpus, char out[CPU_LIST_MAX + 1]);
+
 #define CGROUP_PATH_MAX 1024
 #define CGROUP_CONTROLLERS_MAX 64
 

@@ -1,6 +1,7 @@
 #include "parse.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -345,4 +346,30 @@ int parse_cpu_stat(const char *buf, size_t len, const char *key, uint64_t *out)
 		return read_u64(&c, out) || !at_line_end(&c) ? -EINVAL : 0;
 	}
 	return -EINVAL;
+}
+
+static bool cpu_in(const unsigned char *mask, size_t cpu)
+{
+	return mask[cpu / 8] & (1u << (cpu % 8));
+}
+
+int format_cpu_list(const unsigned char *mask, size_t ncpus, char out[CPU_LIST_MAX + 1])
+{
+	size_t len = 0;
+
+	for (size_t cpu = 0; cpu < ncpus; cpu++) {
+		size_t last = cpu;
+		int n;
+		if (!cpu_in(mask, cpu))
+			continue;
+		while (last + 1 < ncpus && cpu_in(mask, last + 1))
+			last++;
+		n = last == cpu ? snprintf(out + len, CPU_LIST_MAX + 1 - len, "%s%zu", len ? "," : "", cpu)
+				: snprintf(out + len, CPU_LIST_MAX + 1 - len, "%s%zu-%zu", len ? "," : "", cpu, last);
+		if (n < 0 || (size_t)n > CPU_LIST_MAX - len)
+			return -ENOSPC;
+		len += (size_t)n;
+		cpu = last;
+	}
+	return len ? 0 : -EINVAL;
 }

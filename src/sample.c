@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,12 +18,14 @@
 #include "vcpus.h"
 
 #define SCHEDSTAT_MAX 128
+#define CPU_MASK_BYTES (8192 / 8) /* the kernel's largest NR_CPUS */
 #define PROC_STAT_START (16 * 1024)
 #define PROC_STAT_LIMIT (4 * 1024 * 1024)
 
 struct sampler {
 	int root_fd;
 	bool on_procfs;                /* the real /proc, not a fixture tree */
+	bool own_proc;                 /* ... and this process's own: affinity by syscall */
 	struct vm_table table;
 	struct id_list tids;           /* scratch: one VM's task/ listing */
 	struct thread_entry *merged;   /* scratch: the next thread list of one VM */
@@ -68,6 +71,20 @@ static void fd_budget_init(struct fd_budget *budget)
 	budget->limit = allowed > budget->reserved ? allowed - budget->reserved : 0;
 }
 
+/* The proc root is this process's own /proc (not a fixture tree, not the
+ * /proc of another PID namespace): its TIDs are ours to ask the kernel about. */
+static bool own_proc(int root_fd)
+{
+	char link[32], self[32];
+	ssize_t len = readlinkat(root_fd, "self", link, sizeof(link) - 1);
+
+	if (!procfs_is_procfs(root_fd) || len <= 0)
+		return false;
+	link[len] = '\0';
+	snprintf(self, sizeof(self), "%d", (int)getpid());
+	return strcmp(link, self) == 0;
+}
+
 struct sampler *sampler_new(int root_fd)
 {
 	struct sampler *sampler = calloc(1, sizeof(*sampler));
@@ -75,6 +92,7 @@ struct sampler *sampler_new(int root_fd)
 	if (sampler) {
 		sampler->root_fd = root_fd;
 		sampler->on_procfs = procfs_is_procfs(root_fd);
+		sampler->own_proc = own_proc(root_fd);
 		sampler->table.clk_tck = sysconf(_SC_CLK_TCK);
 		sampler->cgroups.root_fd = -1;
 		fd_budget_init(&sampler->table.budget);
@@ -157,23 +175,41 @@ static bool waited(const struct sampler *s, const struct thread_entry *thread, c
 	       (double)(stat->wait_ns - thread->wait_ns) * 100.0 >= WAIT_RECHECK_PCT * period_ns;
 }
 
-/* Where a vCPU may run (its affinity, Cpus_allowed_list): pinning changes
- * at run time (virsh vcpupin, taskset).  Other threads are not read. */
+/* A thread's affinity: from the kernel (sched_getaffinity costs a seventh of
+ * reading task/TID/status, which prints some fifty lines to give one) on our
+ * own /proc, else from Cpus_allowed_list.  The kernel's answer leaves out
+ * CPUs that are offline; Cpus_allowed_list keeps them. */
+static int read_cpus(const struct sampler *s, const struct vm_entry *vm, int tid, char cpus[CPU_LIST_MAX + 1])
+{
+	char path[48], buf[4096];
+	ssize_t len;
+
+	if (s->own_proc) {
+		unsigned char mask[CPU_MASK_BYTES];
+		long got = syscall(SYS_sched_getaffinity, tid, sizeof(mask), mask);
+		if (got <= 0)
+			return -errno;
+		return format_cpu_list(mask, (size_t)got * 8, cpus);
+	}
+	snprintf(path, sizeof(path), "task/%d/status", tid);
+	len = vm_read_file(vm, path, buf, sizeof(buf));
+	return len < 0 ? (int)len : parse_status_cpus(buf, (size_t)len, cpus);
+}
+
+/* Where a vCPU may run (its affinity): pinning changes at run time (virsh
+ * vcpupin, taskset).  Other threads are not read. */
 static void refresh_cpus(const struct sampler *s, const struct vm_entry *vm, struct thread_entry *thread,
 			 uint64_t now_ticks)
 {
-	char path[48], buf[4096], cpus[CPU_LIST_MAX + 1];
+	char cpus[CPU_LIST_MAX + 1];
 	uint64_t every = seconds_in_ticks(s, CPUS_REFRESH_S);
-	ssize_t len;
 
 	if (thread->cpus_at && now_ticks < thread->cpus_at)
 		return;
 	/* the first time, spread over the vCPUs (each is read now): not all of them again in one tick */
 	thread->cpus_at = now_ticks + (thread->cpus_at == 0 ? (uint64_t)thread->tid % every
 					: every > s->period_ticks ? every - s->period_ticks : 0);
-	snprintf(path, sizeof(path), "task/%d/status", thread->tid);
-	len = vm_read_file(vm, path, buf, sizeof(buf));
-	if (len < 0 || parse_status_cpus(buf, (size_t)len, cpus)) {
+	if (read_cpus(s, vm, thread->tid, cpus)) {
 		free(thread->cpus);
 		thread->cpus = NULL; /* unknown: no cpus key, never a made-up one */
 		return;

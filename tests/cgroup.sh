@@ -223,6 +223,15 @@ else
 	fail "real guest for the transitions: QEMU did not start"
 fi
 
+echo "== 6. --cgroup-root given the cpu hierarchy's own mount instead of the directory that holds it"
+start_fake d 1 -name guest=misrooted,debug-threads=on -smp 2
+./kvmsteal --cgroup-root "$cpu_root" --interval 0.5 --count 4 >"$tmp/mis.out" 2>"$tmp/mis.err"
+check "misrooted: exit 0, every tick reported" test $? -eq 0 -a "$(jq -c 'select(.record == "vm" and .vm_name == "misrooted")' "$tmp/mis.out" | wc -l)" -eq 4
+check "misrooted: one warning naming the root and what to give instead" \
+	test "$(grep -c "cgroup-root $cpu_root: the cgroup of no vCPU thread is under it.*usually /sys/fs/cgroup" "$tmp/mis.err")" -eq 1
+check "misrooted: no split written" test "$(jq -c 'select(has("vcpu_throttled_pct_avg"))' "$tmp/mis.out" | wc -l)" -eq 0
+kill "$(cat "$tmp/d.pid")"; rm -f "$tmp/d.pid"
+
 echo
 if [ "$failures" -ne 0 ]; then echo "$failures cgroup test(s) FAILED"; exit 1; fi
 echo "all cgroup tests passed"

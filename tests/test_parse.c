@@ -142,6 +142,27 @@ static void vm_id_from_proxmox(void)
 	CHECK(!args.id_malformed && args.id[0] == '\0');
 }
 
+static void cpu_list_from_mask(void)
+{
+	char cpus[CPU_LIST_MAX + 1];
+	unsigned char mask[32] = { 0 };
+
+	CHECK(format_cpu_list(mask, 256, cpus) == -EINVAL);
+	mask[0] = 0x0f; mask[1] = 0x01; /* 0-3, 8 */
+	mask[1] |= 0xfc; mask[7] = 0xff; /* 10-15, 56-63 */
+	CHECK(format_cpu_list(mask, 256, cpus) == 0);
+	CHECK_STR(cpus, "0-3,8,10-15,56-63");
+	memset(mask, 0, sizeof(mask));
+	mask[0] = 0x02; /* a single CPU, no range */
+	CHECK(format_cpu_list(mask, 256, cpus) == 0);
+	CHECK_STR(cpus, "1");
+	memset(mask, 0xff, sizeof(mask)); /* every CPU up to the mask's end */
+	CHECK(format_cpu_list(mask, 256, cpus) == 0);
+	CHECK_STR(cpus, "0-255");
+	memset(mask, 0x55, sizeof(mask)); /* every other CPU: longer than CPU_LIST_MAX, never cut */
+	CHECK(format_cpu_list(mask, 256, cpus) == -ENOSPC);
+}
+
 static void cpu_list_from_status(void)
 {
 	char cpus[CPU_LIST_MAX + 1];
@@ -349,6 +370,7 @@ int main(void)
 	RUN(uuid_from_smbios_type1);
 	RUN(vm_id_from_proxmox);
 	RUN(cpu_list_from_status);
+	RUN(cpu_list_from_mask);
 	RUN(cgroup_of_a_thread);
 	RUN(cgroup_limits_and_throttling);
 	RUN(qemu_program_names);
