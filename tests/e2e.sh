@@ -82,8 +82,11 @@ measure() {
 	share=$(jq -rs '(map(select(.record == "host"))[0]) as $h |
 		[(map(select(.record == "vm") | .process_guest_pct + .process_user_pct + .process_system_pct) | add) / $h.cpu_count,
 		 $h.vm_cpu_pct] | @tsv' "$tmp/agent.out")
-	check "host vm_cpu_pct is the VMs' process time over all CPUs (from VMs, reported: $share)" \
-		awk -v s="$share" 'BEGIN { split(s, v, "\t"); d = v[1] - v[2]; exit !(v[2] > 0 && d < 1 && -d < 1) }'
+	# The two share no denominator: the VM records are over the measured interval, vm_cpu_pct over
+	# /proc/stat's tick total, and both count in 10 ms ticks that lag by up to one per CPU and per
+	# thread at each end of the 4 s window (1 point each here; a CI run saw 98.9 against 100, the cap)
+	check "host vm_cpu_pct is the VMs' process time over all CPUs within 2 (from VMs, reported: $share)" \
+		awk -v s="$share" 'BEGIN { split(s, v, "\t"); d = v[1] - v[2]; exit !(v[2] > 0 && d <= 2 && -d <= 2) }'
 	local own_share
 	own_share=$(awk 'NR == FNR { v0 = $1; h0 = $2; next } { printf "%.2f", 100 * ($1 - v0) / ($2 - h0) }' "$tmp/cpu0" "$tmp/cpu1")
 	check "host vm_cpu_pct within 2 of this script's own reading of the VMs' stat and /proc/stat ($own_share)" \
