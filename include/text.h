@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* A growable byte buffer; the owner frees it with buf_free. */
 struct buf {
@@ -28,6 +29,10 @@ void buf_free(struct buf *b);
  * each NUL, which cJSON cannot carry) becomes U+FFFD.  out must hold
  * TEXT_UTF8_MAX(len) bytes; it is NUL-terminated.  Returns its length. */
 size_t text_to_utf8(const char *in, size_t len, char *out);
+
+/* FNV-1a of the len bytes: tells whether a file or a path is the one seen
+ * before without keeping a copy (a match is then checked where it matters). */
+uint32_t text_hash(const char *p, size_t len);
 
 /* True when the len bytes are valid UTF-8 without NUL. */
 bool text_is_utf8(const char *in, size_t len);

@@ -65,15 +65,6 @@ static int open_in(const struct cgroup_set *set, const char *dir, const char *na
 	return procfs_open_file(set->root_fd, path);
 }
 
-static uint32_t fnv1a(const char *p)
-{
-	uint32_t hash = 2166136261u;
-
-	for (; *p; p++)
-		hash = (hash ^ (unsigned char)*p) * 16777619u;
-	return hash;
-}
-
 static int entry_open(struct cgroup_set *set, struct cgroup_entry *entry, const char *dir, bool v1)
 {
 	entry->v1 = v1;
@@ -84,7 +75,7 @@ static int entry_open(struct cgroup_set *set, struct cgroup_entry *entry, const 
 		return -1; /* v2 without the cpu controller has no cpu.max: never limited */
 	if (entry->stat_fd < 0 && entry->stat_fd != -ENOENT)
 		return -1;
-	entry->hash = fnv1a(dir);
+	entry->hash = text_hash(dir, strlen(dir));
 	return (entry->rel = strdup(dir)) ? 0 : -1;
 }
 
@@ -93,7 +84,7 @@ static int entry_open(struct cgroup_set *set, struct cgroup_entry *entry, const 
 static int entry_for(struct cgroup_set *set, const char *dir, bool v1)
 {
 	size_t free_slot = set->count;
-	uint32_t hash = fnv1a(dir);
+	uint32_t hash = text_hash(dir, strlen(dir));
 	struct cgroup_entry *entry;
 
 	for (size_t i = 0; i < set->count; i++) {

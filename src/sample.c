@@ -249,15 +249,6 @@ static uint64_t period_every(const struct sampler *s)
 	return s->period_ticks ? (every + s->period_ticks - 1) / s->period_ticks : 1;
 }
 
-static uint32_t fnv1a(const char *p, size_t len)
-{
-	uint32_t hash = 2166136261u;
-
-	for (size_t i = 0; i < len; i++)
-		hash = (hash ^ (unsigned char)p[i]) * 16777619u;
-	return hash;
-}
-
 /* Reads the thread's cgroup file and links it to the cgroups on its path;
  * an unchanged file whose cgroups are all still in the set keeps its links. */
 static void refresh_cgroups(struct sampler *s, const struct vm_entry *vm, struct thread_entry *thread,
@@ -276,7 +267,7 @@ static void refresh_cgroups(struct sampler *s, const struct vm_entry *vm, struct
 								: seconds_in_ticks(s, CGROUP_REFRESH_S));
 		snprintf(path, sizeof(path), "task/%d/cgroup", thread->tid);
 		len = vm_read_file(vm, path, buf, sizeof(buf));
-		hash = len >= 0 ? fnv1a(buf, (size_t)len) : 0;
+		hash = len >= 0 ? text_hash(buf, (size_t)len) : 0;
 		if (len >= 0 && hash == thread->cg_hash && thread->cg.known &&
 		    cgroup_links_current(&s->cgroups, &thread->cg))
 			; /* the same cgroup: keep its links */

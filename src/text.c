@@ -133,3 +133,12 @@ bool text_is_utf8(const char *in, size_t len)
 	}
 	return true;
 }
+
+uint32_t text_hash(const char *p, size_t len)
+{
+	uint32_t hash = 2166136261u;
+
+	for (size_t i = 0; i < len; i++)
+		hash = (hash ^ (unsigned char)p[i]) * 16777619u;
+	return hash;
+}
