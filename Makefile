@@ -29,7 +29,7 @@ ALL_CPPFLAGS = -Iinclude -D_GNU_SOURCE -DKVMSTEAL_VERSION='"$(VERSION)"' $(CJSON
 ALL_CFLAGS   = -std=c11 $(WARNINGS) $(SANFLAGS) $(CFLAGS)
 ALL_LDFLAGS  = $(SANFLAGS) $(LDFLAGS)
 
-LIB_SRCS  = src/diag.c src/options.c src/procfs.c src/parse.c src/qemu_args.c src/text.c src/snapshot.c src/discover.c \
+LIB_SRCS  = src/diag.c src/options.c src/procfs.c src/parse.c src/qemu_args.c src/text.c src/names.c src/snapshot.c src/discover.c \
             src/cgroup.c src/vcpus.c src/sample.c src/rate.c src/format.c src/emit.c src/output.c src/prom.c src/service.c src/width.c src/history.c src/table.c src/screen.c src/view.c
 LIB_OBJS  = $(LIB_SRCS:src/%.c=build/%.o)
 TEST_BINS = build/test_parse build/test_emit build/test_view build/golden build/check_ndjson build/fakeqemu
@@ -121,7 +121,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 
-build/fuzz/%: tests/fuzz/%.c src/parse.c src/qemu_args.c src/text.c src/width.c | build
+build/fuzz/%: tests/fuzz/%.c src/parse.c src/qemu_args.c src/text.c src/names.c src/width.c | build
 	mkdir -p build/fuzz
 	$(FUZZ_CC) $(ALL_CPPFLAGS) $(FUZZ_FLAGS) -o $@ $^ $(CJSON_LIBS)
 

@@ -117,14 +117,24 @@ static int vm_entry_refresh(struct vm_entry *vm)
 	return 0;
 }
 
+/* The name as a log line may carry it: hidden code points as <U+XXXX>. */
 static void warn_identity(const struct vm_entry *vm, const struct qemu_args *args)
 {
+	struct buf name = { 0 };
+
+	if (!args->uuid_malformed && !args->id_malformed)
+		return;
+	if (text_append_visible(&name, vm->name, vm->name_len) || buf_append(&name, "", 1)) {
+		buf_free(&name);
+		return;
+	}
 	if (args->uuid_malformed)
 		diag("VM pid %d (\"%s\"): -uuid is not a UUID (8-4-4-4-12 hex); reporting it without vm_uuid",
-		     vm->pid, vm->name);
+		     vm->pid, name.data);
 	if (args->id_malformed)
 		diag("VM pid %d (\"%s\"): -id is not 1 to %d letters, digits, '.', '_' or '-'; reporting it without vm_id",
-		     vm->pid, vm->name, VM_ID_MAX);
+		     vm->pid, name.data, VM_ID_MAX);
+	buf_free(&name);
 }
 
 static int vm_entry_set_identity(struct vm_entry *vm, const char *cmdline, size_t len)

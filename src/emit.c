@@ -357,7 +357,7 @@ static int fill_vcpu_array(struct emitter *e, const struct tick_figures *f, cons
  * until the line fits), so a line costs no allocation of its own. */
 static int append_line(cJSON *root, struct buf *out, size_t *line_len)
 {
-	size_t room = 1024, len;
+	size_t room = 1024, len, start;
 
 	for (;;) {
 		if (buf_reserve(out, room))
@@ -370,10 +370,13 @@ static int append_line(cJSON *root, struct buf *out, size_t *line_len)
 		room = (out->cap - out->len) * 2;
 	}
 	len = strlen(out->data + out->len);
-	out->data[out->len + len] = '\n';
-	out->len += len + 1;
+	start = out->len;
+	out->len += len;
+	/* terminal-safe: bidi and invisible characters as \uXXXX, the same value */
+	if (text_json_escape_hidden(out, start) || buf_append(out, "\n", 1))
+		return -ENOMEM;
 	if (line_len)
-		*line_len = len + 1;
+		*line_len = out->len - start;
 	return 0;
 }
 

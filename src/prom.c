@@ -129,13 +129,33 @@ int prom_update(struct prom_state *state, const struct tick_figures *figures)
 	return err;
 }
 
-/* Label values escape backslash, double quote and newline. */
+/* value with every hidden code point but the newline (the format escapes
+ * it) as <U+XXXX>, NUL-terminated in out. */
+static int visible_label(struct buf *out, const char *value)
+{
+	for (const char *p = value; *p;) {
+		size_t run = strcspn(p, "\n");
+		if (text_append_visible(out, p, run) || (p[run] == '\n' && buf_append(out, "\n", 1)))
+			return -ENOMEM;
+		p += run + (p[run] == '\n');
+	}
+	return buf_append(out, "", 1);
+}
+
+/* Label values escape backslash, double quote and newline, the format's
+ * only escapes; every other hidden code point (a control, bidi or invisible
+ * character: text_is_hidden) is written as the text <U+XXXX>, so that `cat`
+ * or `curl` of the file never passes it to a terminal. */
 static int append_label(struct buf *b, const char *name, const char *value, bool first)
 {
+	struct buf visible = { 0 };
 	int err = buf_append(b, first ? "" : ",", first ? 0 : 1);
 
 	err = err ? err : buf_append(b, name, strlen(name));
 	err = err ? err : buf_append(b, "=\"", 2);
+	err = err ? err : visible_label(&visible, value);
+	if (!err)
+		value = visible.data;
 	for (const char *p = value; err == 0 && *p; p++) {
 		if (*p == '\\' || *p == '"')
 			err = buf_append(b, "\\", 1) ? -ENOMEM : buf_append(b, p, 1);
@@ -144,6 +164,7 @@ static int append_label(struct buf *b, const char *name, const char *value, bool
 		else
 			err = buf_append(b, p, 1);
 	}
+	buf_free(&visible);
 	return err ? err : buf_append(b, "\"", 1);
 }
 

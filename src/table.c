@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "format.h"
+#include "names.h"
 #include "parse.h"
 #include "width.h"
 
@@ -36,13 +37,15 @@ struct layout {
 /* Each VM's row, with its figures as text (cells) and for ordering. */
 struct row {
 	const struct vm_figures *vm;
+	const char *name;  /* as shown: names.h */
 	const struct vm_history *history;
 	char cells[C_COUNT][CELL_BYTES];
 };
 
 const char *table_sort_name(enum table_sort sort)
 {
-	static const char *const names[TABLE_SORT_COUNT] = { "steal", "run", "name", "pid" };
+	/* what the order is, in the header's words: the worst vCPU first, then the mean */
+	static const char *const names[TABLE_SORT_COUNT] = { "MAX, then STEAL", "RUN", "NAME", "PID" };
 	return sort < TABLE_SORT_COUNT ? names[sort] : "steal";
 }
 
@@ -167,7 +170,7 @@ static void natural_widths(const struct row *rows, size_t n, struct layout *l, b
 	for (size_t i = 0; i < n; i++) {
 		for (int c = C_ID; c < C_HISTORY; c++)
 			l->width[c] = max_int(l->width[c], (int)strlen(rows[i].cells[c]));
-		l->name_natural = max_int(l->name_natural, width_of(rows[i].vm->name, utf8));
+		l->name_natural = max_int(l->name_natural, width_of(rows[i].name, utf8));
 	}
 	l->name_natural = max_int(l->name_natural, 4);
 	if (l->name_natural > NAME_MAX_COLUMNS)
@@ -284,7 +287,7 @@ static int row_line(struct buf *out, const struct row *r, const struct layout *l
 	int err = red ? buf_append(out, "\033[31m", 5) : 0;
 
 	if (!err)
-		err = width_fit(out, r->vm->name[0] ? r->vm->name : "-", l->width[C_NAME], v->utf8);
+		err = width_fit(out, r->name[0] ? r->name : "-", l->width[C_NAME], v->utf8);
 	for (int c = C_ID; c < C_HISTORY && !err; c++)
 		if (l->width[c] > 0)
 			err = buf_append(out, " ", 1) || cell(out, r->cells[c], (enum column)c, l->width[c], v->utf8);
@@ -390,10 +393,28 @@ static int render_rows(struct buf *out, const struct row *rows, size_t n, const 
 	return err || status_line(out, n - fit, v) ? -ENOMEM : 0;
 }
 
+/* Each row's name as shown to a person (names.h), in shown. */
+static int shown_names(struct row *rows, size_t n, struct buf *shown)
+{
+	const char **names = calloc(n + 1, sizeof(*names));
+	size_t *offs = calloc(n + 1, sizeof(*offs));
+	int err = names && offs ? 0 : -ENOMEM;
+
+	for (size_t i = 0; i < n && !err; i++)
+		names[i] = rows[i].vm->name;
+	err = err ? err : names_shown(names, n, shown, offs);
+	for (size_t i = 0; i < n && !err; i++)
+		rows[i].name = shown->data + offs[i];
+	free(names);
+	free(offs);
+	return err;
+}
+
 int table_render(const struct tick_figures *f, const struct history *h, const struct table_view *v, struct buf *out)
 {
 	struct row *rows = calloc(f->vm_count + 1, sizeof(*rows));
 	struct layout l = { .decimals = v->width > 0 ? 1 : 2 };
+	struct buf shown = { 0 };
 	size_t mark = out->len;
 	int err;
 
@@ -403,6 +424,11 @@ int table_render(const struct tick_figures *f, const struct history *h, const st
 		rows[i].vm = &f->vms[i];
 		rows[i].history = h ? history_find(h, f->vms[i].vm->pid, f->vms[i].vm->starttime) : NULL;
 		fill_cells(f, &rows[i], l.decimals);
+	}
+	if (shown_names(rows, f->vm_count, &shown)) {
+		free(rows);
+		buf_free(&shown);
+		return -ENOMEM;
 	}
 	qsort_r(rows, f->vm_count, sizeof(*rows), compare_rows, (void *)&v->sort);
 	natural_widths(rows, f->vm_count, &l, v->utf8);
@@ -416,6 +442,7 @@ int table_render(const struct tick_figures *f, const struct history *h, const st
 	else if (!err)
 		err = render_rows(out, rows, f->vm_count, &l, v);
 	free(rows);
+	buf_free(&shown);
 	if (err)
 		out->len = mark;
 	return err ? -ENOMEM : 0;

@@ -1,6 +1,7 @@
 #include "text.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,4 +142,104 @@ uint32_t text_hash(const char *p, size_t len)
 	for (size_t i = 0; i < len; i++)
 		hash = (hash ^ (unsigned char)p[i]) * 16777619u;
 	return hash;
+}
+
+/* Sorted, inclusive. */
+static const uint32_t hidden_ranges[][2] = {
+	{ 0x0000, 0x001F }, { 0x007F, 0x009F }, { 0x00AD, 0x00AD }, { 0x034F, 0x034F }, { 0x0600, 0x0605 },
+	{ 0x061C, 0x061C }, { 0x06DD, 0x06DD }, { 0x070F, 0x070F }, { 0x0890, 0x0891 }, { 0x08E2, 0x08E2 },
+	{ 0x115F, 0x1160 }, { 0x180B, 0x180F }, { 0x200B, 0x200F }, { 0x2028, 0x202E }, { 0x2060, 0x206F },
+	{ 0x3164, 0x3164 }, { 0xFE00, 0xFE0F }, { 0xFEFF, 0xFEFF }, { 0xFFA0, 0xFFA0 }, { 0xFFF9, 0xFFFB },
+	{ 0x110BD, 0x110BD }, { 0x110CD, 0x110CD }, { 0x13430, 0x1343F }, { 0x1BCA0, 0x1BCA3 },
+	{ 0x1D173, 0x1D17A }, { 0xE0001, 0xE0001 }, { 0xE0020, 0xE007F }, { 0xE0100, 0xE01EF },
+};
+
+bool text_is_hidden(uint32_t cp)
+{
+	size_t lo = 0, hi = sizeof(hidden_ranges) / sizeof(hidden_ranges[0]);
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (cp < hidden_ranges[mid][0])
+			hi = mid;
+		else if (cp > hidden_ranges[mid][1])
+			lo = mid + 1;
+		else
+			return true;
+	}
+	return false;
+}
+
+uint32_t text_decode(const char *s, size_t *n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t len = u[0] < 0x80 ? 1 : u[0] >= 0xF0 ? 4 : u[0] >= 0xE0 ? 3 : u[0] >= 0xC0 ? 2 : 0;
+	uint32_t cp = len == 1 ? u[0] : len == 2 ? u[0] & 0x1F : len == 3 ? u[0] & 0x0F : u[0] & 0x07;
+
+	if (len == 0 || !text_is_utf8(s, len)) {
+		*n = 1;
+		return 0xFFFD;
+	}
+	for (size_t i = 1; i < len; i++)
+		cp = (cp << 6) | (u[i] & 0x3F);
+	*n = len;
+	return cp;
+}
+
+int text_append_visible(struct buf *out, const char *s, size_t len)
+{
+	for (const char *end = s + len; s < end;) {
+		char code[16];
+		size_t n;
+		uint32_t cp = text_decode(s, &n);
+		int err = text_is_hidden(cp) ? buf_append(out, code, (size_t)snprintf(code, sizeof(code), "<U+%04X>", cp))
+					     : buf_append(out, s, n);
+		if (err)
+			return -ENOMEM;
+		s += n;
+	}
+	return 0;
+}
+
+static size_t json_escape(uint32_t cp, char code[16])
+{
+	if (cp < 0x10000)
+		return (size_t)snprintf(code, 16, "\\u%04x", cp);
+	cp -= 0x10000;
+	return (size_t)snprintf(code, 16, "\\u%04x\\u%04x", 0xD800 + (cp >> 10), 0xDC00 + (cp & 0x3FF));
+}
+
+/* The offset of the first code point above U+007F that is hidden, or len. */
+static size_t first_hidden(const char *s, size_t from, size_t len)
+{
+	size_t n;
+
+	for (size_t i = from; i < len; i += n) {
+		n = 1;
+		if ((unsigned char)s[i] >= 0x80 && text_is_hidden(text_decode(s + i, &n)))
+			return i;
+	}
+	return len;
+}
+
+int text_json_escape_hidden(struct buf *out, size_t from)
+{
+	struct buf tail = { 0 };
+	size_t first = first_hidden(out->data, from, out->len), n;
+	int err = 0;
+
+	if (first == out->len)
+		return 0; /* nearly always: nothing to escape */
+	for (size_t i = first; i < out->len && !err; i += n) {
+		char code[16];
+		uint32_t cp = text_decode(out->data + i, &n);
+		err = cp >= 0x80 && text_is_hidden(cp) ? buf_append(&tail, code, json_escape(cp, code))
+						     : buf_append(&tail, out->data + i, n);
+	}
+	if (!err) {
+		out->len = first;
+		err = buf_append(out, tail.data, tail.len);
+	}
+	buf_free(&tail);
+	return err ? -ENOMEM : 0;
 }

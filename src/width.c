@@ -35,8 +35,8 @@ static struct glyph next_glyph(const char *s, bool utf8)
 	}
 	memset(&state, 0, sizeof(state));
 	n = mbrtowc(&wc, s, strlen(s), &state);
-	w = n == (size_t)-1 || n == (size_t)-2 || n == 0 ? -1 : wcwidth(wc);
-	if (w < 0) { /* undecodable or not printable (C1 controls): one '?' */
+	w = n == (size_t)-1 || n == (size_t)-2 || n == 0 ? -1 : text_is_hidden((uint32_t)wc) ? -1 : wcwidth(wc);
+	if (w < 0) { /* undecodable, not printable (C1) or hidden (bidi, Cf: names.h shows them first): '?' */
 		g.bytes = question_mark;
 		g.len = n == (size_t)-1 || n == (size_t)-2 || n == 0 ? 1 : n;
 		return g;

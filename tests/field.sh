@@ -138,6 +138,11 @@ check "node_exporter: the agent's textfile (twins, nameless VMs) served whole" s
 check "node_exporter: the second twin has its own series (process_pid)" \
 	grep -q "^kvm_vcpu_run_seconds_total{process_pid=\"$(cat "$tmp/twin2.pid")\",vcpu=\"0\",vm_id=\"\",vm_name=\"twin\"" "$tmp/scrape.out"
 check "node_exporter: the collisions fixture's textfile served whole" serves_all "$tmp/fixture.prom" fixture
+./build/golden tests/fixtures/spoofing-names/t0 tests/fixtures/spoofing-names/t1 --prom "$tmp/spoof.prom" >/dev/null
+check "node_exporter: the spoofing-names fixture's textfile (<U+XXXX> in label values) served whole" \
+	serves_all "$tmp/spoof.prom" spoofing
+check "node_exporter: what it serves of those names holds no raw control, bidi or invisible code point" \
+	python3 tests/no_hidden.py "$tmp/scrape.out"
 # the control: the agent's file with one label set written twice is not served whole
 { cat "$tmp/live.prom"; grep '^kvm_vm_cpu' "$tmp/live.prom" | head -n 1; } >"$tmp/dup.prom"
 if serves_all "$tmp/dup.prom" control; then fail "node_exporter: the control, one label set twice, is caught"

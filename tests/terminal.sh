@@ -69,7 +69,7 @@ check "the view comes up (header on the screen)" wait_for v80 '^NAME +PID +VCPUS
 sleep 1.5 # a few ticks: the sparkline grows
 capture v80 >"$tmp/s1"
 t send-keys -t v80 s s # sort by run, then by name: an order that cannot change between captures
-wait_for v80 'sorted by name' >/dev/null
+wait_for v80 'sorted by NAME' >/dev/null
 sleep 0.2
 capture v80 >"$tmp/n1"
 sleep 1.1
@@ -81,7 +81,7 @@ check "fits: nothing wrapped (capture -J, which joins wrapped lines, has as many
 	test "$(capture v80 -J | wc -l)" = "$(capture v80 | wc -l)"
 check "row 1: the host summary" grep -Eq '^[0-9]{2}:[0-9]{2}:[0-9]{2} [0-9]+ CPUs [0-9]+% busy, VMs [0-9]+%; 4 VMs 8 vCPUs; steal [0-9.]+%$' \
 	<(head -n 1 "$tmp/s1")
-check "row 24: the status line" test "$(sed -n 24p "$tmp/s1")" = "sorted by steal  s: sort  q: quit"
+check "row 24: the status line" test "$(sed -n 24p "$tmp/s1")" = "sorted by MAX, then STEAL  s: sort  q: quit"
 check "in place: the alternate screen, no scrollback history" \
 	test "$(t display -p -t v80 '#{alternate_on} #{history_size}')" = "1 0"
 check "in place: the same rows in the same order (by name) two captures apart" \
@@ -123,7 +123,7 @@ wait_for v80 "^$long1 " >/dev/null
 sleep 0.3
 capture v80 >"$tmp/big"
 check "132x40: the status on row 40, the header on row 2" \
-	sh -c "sed -n 40p '$tmp/big' | grep -q '^sorted by name' && sed -n 2p '$tmp/big' | grep -q '^NAME '"
+	sh -c "sed -n 40p '$tmp/big' | grep -q '^sorted by NAME' && sed -n 2p '$tmp/big' | grep -q '^NAME '"
 check "132x40: the long names whole" sh -c "grep -q '^$long1 ' '$tmp/big' && grep -q '^$long2 ' '$tmp/big'"
 sed -n '3,6p' "$tmp/big" >"$tmp/bigrows"
 check "132x40: every VM row 132 columns (a wider sparkline)" test "$(widths "$tmp/bigrows" | sort -u)" = 132
@@ -196,6 +196,39 @@ agent=$(pgrep -f -n "kvmsteal --interval 0.5 --format text")
 t kill-session -t gone
 for _ in $(seq 30); do kill -0 "$agent" 2>/dev/null || break; sleep 0.1; done
 check "the session killed (SIGHUP): the agent is gone within 3 s" sh -c "! kill -0 '$agent' 2>/dev/null"
+
+echo "== names chosen to spoof or to act on a terminal (the spoofing-names fixture's, on live processes)"
+for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
+# as bytes: $'\u...' needs a UTF-8 locale, and this script runs under LC_ALL=C
+spoof=($'invoice\xe2\x80\xaegpj.exe' fb-db $'fb-db\xe2\x80\x8b' $'fb-d\xe2\x80\x8db' paypal $'p\xd0\xb0ypal'
+	$'x\e]0;owned\a' $'c1\xc2\x9bname' $'tag\xf3\xa0\x81\x81' $'filler\xe3\x85\xa4' $'bom\xef\xbb\xbfzw\xe2\x81\xa6iso')
+badname=$'bad\e[2Juuid\xe2\x80\xae'
+for i in "${!spoof[@]}"; do start_fake "sp$i" 0 -name "guest=${spoof[$i]},debug-threads=on" -smp 1; done
+start_fake spuuid 0 -name "guest=$badname,debug-threads=on" -uuid not-a-uuid -smp 1
+printf '%s\n' "${spoof[@]}" "$badname" | sort -u >"$tmp/spoof.names"
+view spoof 132 40 LC_ALL=C.UTF-8
+check "spoof: the view comes up" wait_for spoof '^NAME +PID'
+sleep 1.2
+capture spoof -e >"$tmp/spoof.screen"
+check "spoof: the screen (capture-pane -e) holds no raw control, bidi or invisible code point, colours aside" \
+	python3 tests/no_hidden.py --allow-sgr "$tmp/spoof.screen"
+check "spoof: U+202E shown as <U+202E>" grep -q 'invoice<U+202E>gpj.exe' "$tmp/spoof.screen"
+check "spoof: fb-db, fb-db+U+200B and fb-d+U+200D+b are three different rows" \
+	sh -c "grep -q '^fb-db  ' '$tmp/spoof.screen' && grep -q '^fb-db<U+200B> ' '$tmp/spoof.screen' && grep -q '^fb-d<U+200D>b ' '$tmp/spoof.screen'"
+check "spoof: a Cyrillic a beside Latin letters is shown as <U+0430>, paypal as itself" \
+	sh -c "grep -q '^p<U+0430>ypal ' '$tmp/spoof.screen' && grep -q '^paypal ' '$tmp/spoof.screen'"
+check "spoof: ESC and BEL shown, never run (the window's title unchanged)" \
+	sh -c "grep -q 'x<U+001B>\]0;owned<U+0007>' '$tmp/spoof.screen' && test \"\$(tmux -S '$tmp/tmux.sock' display -p -t spoof '#{pane_title}')\" != owned"
+t kill-session -t spoof
+LC_ALL=C.UTF-8 ./kvmsteal --interval 0.5 --count 2 --format text >"$tmp/spoof.piped" 2>"$tmp/spoof.err"
+./kvmsteal --interval 0.5 --count 2 --prom-file "$tmp/spoof.prom" >"$tmp/spoof.ndjson" 2>>"$tmp/spoof.err"
+check "spoof: the piped table, the NDJSON, the textfile and stderr hold no raw such code point" \
+	python3 tests/no_hidden.py "$tmp/spoof.piped" "$tmp/spoof.ndjson" "$tmp/spoof.prom" "$tmp/spoof.err"
+jq -r 'select(.record == "vm") | .vm_name' "$tmp/spoof.ndjson" | sort -u >"$tmp/spoof.parsed"
+check "spoof: the NDJSON's names parse back to the names given" cmp -s "$tmp/spoof.parsed" "$tmp/spoof.names"
+check "spoof: the textfile passes promtool" sh -c "promtool check metrics <'$tmp/spoof.prom'"
+check "spoof: stderr names the malformed -uuid's VM with its ESC and U+202E shown" \
+	grep -q 'bad<U+001B>\[2Juuid<U+202E>").*-uuid is not a UUID' "$tmp/spoof.err"
 
 echo
 if [ "$failures" -ne 0 ]; then echo "$failures test(s) FAILED"; exit 1; fi
