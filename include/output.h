@@ -21,6 +21,7 @@ struct output {
 	bool pipe;        /* a pipe or FIFO: its reader can go away */
 	bool tty;         /* standard output is a terminal, which can hang up */
 	struct diag_limit write_limit;
+	unsigned long dropped; /* ticks not written since the last that was: said when writing works again */
 };
 
 /* Opens path (or stdout when path is NULL), never through a symbolic link

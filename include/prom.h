@@ -58,6 +58,7 @@ struct prom_state {
 	long clk_tck;
 	struct buf text;
 	struct diag_limit write_limit;
+	unsigned long failed;     /* ticks whose textfile could not be written since one was: said on recovery */
 	const char *path;         /* borrowed, for messages */
 	char *base;               /* the file's name in its directory, owned */
 	int dir_fd;               /* the directory, kept open: every file is made relative to it */

@@ -34,7 +34,8 @@ bool diag_limited(struct diag_limit *limit, int period_s, const char *fmt, ...)
 	vdiag(fmt, ap);
 	va_end(ap);
 	if (limit->suppressed)
-		diag("(%u similar messages suppressed)", limit->suppressed);
+		diag("(this message was held back %u time%s since it was last shown)", limit->suppressed,
+		     limit->suppressed == 1 ? "" : "s");
 	limit->last = now.tv_sec ? now.tv_sec : 1;
 	limit->suppressed = 0;
 	return true;

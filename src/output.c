@@ -134,10 +134,15 @@ int output_write(struct output *out, const char *data, size_t len)
 				undo_partial(out, start);
 			diag_limited(&out->write_limit, 60, "cannot write to %s: %s; this tick's records are dropped, sampling goes on",
 				     out->path ? out->path : "standard output", strerror(err));
+			out->dropped++;
 			return -err;
 		}
 		done += (size_t)n;
 	}
+	if (out->dropped)
+		diag("writing to %s again; %lu tick%s dropped while it failed", out->path ? out->path : "standard output",
+		     out->dropped, out->dropped == 1 ? " was" : "s were");
+	out->dropped = 0;
 	return 0;
 }
 

@@ -369,9 +369,15 @@ int prom_write(struct prom_state *state)
 	if (format_text(state))
 		return -ENOMEM;
 	err = write_temp(state, name, sizeof(name));
-	if (err)
+	if (err) {
 		diag_limited(&state->write_limit, 60, "cannot write the Prometheus textfile %s: %s; the NDJSON goes on",
 			     state->path, strerror(-err));
+		state->failed++;
+	} else if (state->failed) {
+		diag("writing the Prometheus textfile %s again; %lu tick%s not written while it failed", state->path,
+		     state->failed, state->failed == 1 ? " was" : "s were");
+		state->failed = 0;
+	}
 	return err;
 }
 

@@ -65,8 +65,8 @@ cp kvmsteal "$hp/kvmsteal"
 if [ "$(id -u)" -eq 0 ] && mkdir -p "$hp/proc" && mount -t proc -o hidepid=2 proc "$hp/proc" 2>/dev/null; then
 	setpriv --reuid=65534 --regid=65534 --clear-groups "$hp/kvmsteal" --proc-root "$hp/proc" --interval 0.2 --count 2 \
 		>/dev/null 2>"$tmp/hp.err"
-	check "hidepid: one clear warning for an unprivileged agent" \
-		test "$(grep -c 'mounted with hidepid=invisible: processes of other users' "$tmp/hp.err")" -eq 1
+	check "hidepid: one warning for an unprivileged agent: invisible, no gid=, what to do" \
+		test "$(grep -c 'mounted with hidepid=invisible and no gid=: processes of other users .* are invisible.*mount .* with gid=GROUP' "$tmp/hp.err")" -eq 1
 	./kvmsteal --proc-root "$hp/proc" --interval 0.2 --count 1 >/dev/null 2>"$tmp/hp-root.err"
 	check "hidepid: root sees everything, no warning" test ! -s "$tmp/hp-root.err"
 	umount "$hp/proc"
@@ -77,9 +77,26 @@ if [ "$(id -u)" -eq 0 ] && mkdir -p "$hp/proc" && mount -t proc -o hidepid=2 pro
 	check "hidepid with gid=: no warning for an agent in that group" test ! -s "$tmp/hp-gid.err"
 	setpriv --reuid=65534 --regid=65534 --clear-groups "$hp/kvmsteal" --proc-root "$hp/proc" --interval 0.2 --count 2 \
 		>/dev/null 2>"$tmp/hp-nogid.err"
-	check "hidepid with gid=: still one warning for an agent outside it" \
-		test "$(grep -c 'mounted with hidepid=invisible' "$tmp/hp-nogid.err")" -eq 1
+	check "hidepid with gid=: still one warning for an agent outside it, naming the gid" \
+		test "$(grep -c 'mounted with hidepid=invisible,gid=4: .*add this user to group 4' "$tmp/hp-nogid.err")" -eq 1
 	umount "$hp/proc"
+	# noaccess lists every process but denies their files
+	mount -t proc -o hidepid=1,gid=4 proc "$hp/proc"
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$hp/kvmsteal" --proc-root "$hp/proc" --interval 0.2 --count 2 \
+		>/dev/null 2>"$tmp/hp-noaccess.err"
+	check "hidepid=noaccess: said as listed but unreadable, with the gid" \
+		test "$(grep -c 'hidepid=noaccess,gid=4: .* are listed, but their files cannot be read' "$tmp/hp-noaccess.err")" -eq 1
+	umount "$hp/proc"
+	# ptraceable: the kernel ignores gid=, so a member of it still sees nothing: never told to join it
+	if mount -t proc -o hidepid=4,gid=4 proc "$hp/proc" 2>/dev/null; then
+		setpriv --reuid=65534 --regid=65534 --groups=4 "$hp/kvmsteal" --proc-root "$hp/proc" --interval 0.2 --count 2 \
+			>/dev/null 2>"$tmp/hp-ptrace.err"
+		check "hidepid=ptraceable: a member of gid= is told the kernel ignores it, not to join it" \
+			sh -c "grep -q 'hidepid=ptraceable: .*the kernel ignores gid= in this mode' '$tmp/hp-ptrace.err' && ! grep -q 'add this user to group' '$tmp/hp-ptrace.err'"
+		umount "$hp/proc"
+	else
+		fail "hidepid=ptraceable: this kernel cannot mount it"
+	fi
 else
 	fail "hidepid: needs root to mount a proc instance with hidepid=2"
 fi

@@ -197,6 +197,14 @@ if [ "$(id -u)" -eq 0 ] && mkdir -p "$tmp/small" && mount -t tmpfs -o size=16k t
 	check "full disk: ticks dropped while full ($ticks of 12 written)" test "$ticks" -lt 12
 	check "full disk: writing resumed when space came back ($after ticks after)" test "$after" -ge 3
 	check "full disk: one message" test "$(grep -c 'No space left on device' "$tmp/small.err")" -eq 1
+	# the ticks lost while full: the widest gap between two written ticks, in 0.2 s intervals, less one
+	# (the file can fill again later: those ticks are dropped with the message still held back)
+	gap=$(grep -o '"@timestamp":"[^"]*"' "$tmp/small/out.ndjson" | sort -u | python3 -c '
+import sys, datetime
+t = [datetime.datetime.strptime(l.split("\"")[3], "%Y-%m-%dT%H:%M:%S.%fZ").timestamp() for l in sys.stdin]
+print(max(round((b - a) / 0.2) - 1 for a, b in zip(t, t[1:])))')
+	check "full disk: one 'writing again' message saying the $gap ticks dropped" \
+		test "$(grep -c "writing to $tmp/small/out.ndjson again; $gap ticks\? w[ae][sr]e\? dropped" "$tmp/small.err")" -eq 1
 	umount "$tmp/small"
 else
 	fail "full disk with recovery needs root to mount a small tmpfs"

@@ -9,6 +9,7 @@
 
 #include "check.h"
 #include "history.h"
+#include "names.h"
 #include "table.h"
 #include "width.h"
 
@@ -51,6 +52,63 @@ static void test_fit(void)
 }
 
 static struct vm_sample vms[3];
+
+/* names_shown on n names; the shown form of name i. */
+static const char *shown(const char *const *names, size_t n, size_t i)
+{
+	static struct buf out;
+	size_t offs[8];
+
+	out.len = 0;
+	if (n > 8 || names_shown(names, n, &out, offs))
+		return NULL;
+	return out.data + offs[i];
+}
+
+static void test_names_shown(void)
+{
+	const char *bidi[] = { "invoice\u202egpj.exe" };
+	const char *twins[] = { "fb-db", "fb-db\u200b", "fb-d\u200db" };
+	const char *lookalike[] = { "paypal", "p\u0430ypal" };
+	const char *cyrillic[] = { "\u0430\u0440\u0440\u04cf\u0435", "apple" };
+	const char *plain[] = { "\u0434\u0430\u0442\u0430", "web-01", "\u30c7\u30fc\u30bf-01", "\u0394\u03b9\u03ba" };
+	const char *controls[] = { "x\x1b]0;owned\x07", "c1\xc2\x9b", "tag\U000E0041", "f\u3164", "s\u2028p" };
+
+	CHECK_STR(shown(bidi, 1, 0), "invoice<U+202E>gpj.exe");
+	CHECK_STR(shown(twins, 3, 0), "fb-db");
+	CHECK_STR(shown(twins, 3, 1), "fb-db<U+200B>");
+	CHECK_STR(shown(twins, 3, 2), "fb-d<U+200D>b");
+	CHECK_STR(shown(lookalike, 2, 0), "paypal");
+	CHECK_STR(shown(lookalike, 2, 1), "p<U+0430>ypal");
+	/* all Cyrillic, so not mixed: marked only beside the Latin name it folds to */
+	CHECK_STR(shown(cyrillic, 1, 0), "\u0430\u0440\u0440\u04cf\u0435");
+	CHECK_STR(shown(cyrillic, 2, 0), "<U+0430><U+0440><U+0440><U+04CF><U+0435>");
+	CHECK_STR(shown(cyrillic, 2, 1), "apple");
+	/* one script each (Cyrillic, Latin, Japanese with digits, Greek): as they are */
+	for (size_t i = 0; i < 4; i++)
+		CHECK_STR(shown(plain, 4, i), plain[i]);
+	CHECK_STR(shown(controls, 5, 0), "x<U+001B>]0;owned<U+0007>");
+	CHECK_STR(shown(controls, 5, 1), "c1<U+009B>");
+	CHECK_STR(shown(controls, 5, 2), "tag<U+E0041>");
+	CHECK_STR(shown(controls, 5, 3), "f<U+3164>");
+	CHECK_STR(shown(controls, 5, 4), "s<U+2028>p");
+}
+
+static void test_json_escape(void)
+{
+	struct buf b = { 0 };
+	const char *line = "{\"vm_name\":\"a\u202eb\u00e9\U000E0041\xc2\x9b\"}";
+
+	buf_append(&b, "keep", 4);
+	buf_append(&b, line, strlen(line));
+	CHECK(text_json_escape_hidden(&b, 4) == 0);
+	buf_append(&b, "", 1);
+	CHECK_STR(b.data, "keep{\"vm_name\":\"a\\u202eb\u00e9\\udb40\\udc41\\u009b\"}");
+	b.len = 0;
+	buf_append(&b, "{\"plain\":\"caf\u00e9\"}", strlen("{\"plain\":\"caf\u00e9\"}") + 1);
+	CHECK(text_json_escape_hidden(&b, 0) == 0 && strcmp(b.data, "{\"plain\":\"caf\u00e9\"}") == 0);
+	buf_free(&b);
+}
 
 static void one_tick(struct history *h, struct tick_figures *f, double steal)
 {
@@ -215,6 +273,8 @@ int main(void)
 	}
 	RUN(test_widths);
 	RUN(test_fit);
+	RUN(test_names_shown);
+	RUN(test_json_escape);
 	RUN(test_history);
 	RUN(test_table);
 	return check_report("test_view");
