@@ -33,15 +33,12 @@ int view_open(struct view *v, bool live, int in_fd, int out_fd, double interval_
  * stay valid until the next tick.  0, -ENOMEM, or -EIO when the terminal is gone. */
 int view_tick(struct view *v, const struct tick_figures *figures, struct buf *out);
 
-/* After SIGWINCH: measured again and redrawn.  0 or -EIO. */
-int view_resize(struct view *v);
-
-/* Ctrl-Z: the terminal given back, the agent stopped until SIGCONT, the
- * terminal taken again and redrawn.  0 or -EIO. */
-int view_suspend(struct view *v);
-
-/* A key read from the terminal: true when it asks to quit. */
-bool view_key(struct view *v, int key);
+/* Waits up to left_s seconds for the terminal (live only): keys are acted
+ * on as they come (q quits, s sorts), a window resized (SIGWINCH) is redrawn,
+ * Ctrl-Z (SIGTSTP) gives the terminal back until SIGCONT.  Returns 0, or
+ * VIEW_QUIT when the agent should end (q, or the terminal is gone). */
+#define VIEW_QUIT 1
+int view_wait(struct view *v, double left_s);
 
 /* Gives the terminal back (live); the last frame stays on the screen when
  * keep_last (the run ended by --count). */

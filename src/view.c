@@ -2,11 +2,15 @@
 
 #include <errno.h>
 #include <langinfo.h>
+#include <poll.h>
 #include <locale.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include "signals.h"
 
 /* UTF-8 output when the user's locale is UTF-8; measured under C.UTF-8. */
 static bool choose_utf8(void)
@@ -66,13 +70,16 @@ int view_tick(struct view *v, const struct tick_figures *figures, struct buf *ou
 	return draw(v);
 }
 
-int view_resize(struct view *v)
+/* After SIGWINCH: measured again and redrawn.  0 or -EIO. */
+static int resize(struct view *v)
 {
 	screen_measure(&v->screen);
 	return v->shown ? draw(v) : 0;
 }
 
-int view_suspend(struct view *v)
+/* Ctrl-Z: the terminal given back, the agent stopped until SIGCONT, the
+ * terminal taken again and redrawn.  0 or -EIO. */
+static int suspend(struct view *v)
 {
 	screen_suspend(&v->screen);
 	raise(SIGSTOP);
@@ -81,16 +88,38 @@ int view_suspend(struct view *v)
 	return v->shown ? draw(v) : screen_draw(&v->screen, &v->frame) ? -EIO : 0;
 }
 
-bool view_key(struct view *v, int key)
+/* A key read from the terminal: true when it asks to quit. */
+static bool key(struct view *v, int k)
 {
-	if (key == 'q' || key == 'Q')
+	if (k == 'q' || k == 'Q')
 		return true;
-	if (key == 's' || key == 'S') {
+	if (k == 's' || k == 'S') {
 		v->table.sort = (enum table_sort)((v->table.sort + 1) % TABLE_SORT_COUNT);
 		if (v->shown)
 			draw(v);
 	}
 	return false;
+}
+
+/* A terminal that hangs up ends the agent as SIGHUP does. */
+int view_wait(struct view *v, double left_s)
+{
+	struct pollfd keys = { .fd = v->screen.keys ? v->screen.in_fd : -1, .events = POLLIN };
+	struct timespec ts = { .tv_sec = (time_t)left_s };
+	int ready;
+
+	ts.tv_nsec = (long)((left_s - (double)ts.tv_sec) * 1e9);
+	ready = ppoll(&keys, 1, &ts, NULL);
+	if (signals_take(SIGNAL_RESIZE) && resize(v))
+		return VIEW_QUIT;
+	if (signals_take(SIGNAL_SUSPEND) && suspend(v))
+		return VIEW_QUIT;
+	if (ready > 0 && (keys.revents & (POLLHUP | POLLERR | POLLNVAL)) && !(keys.revents & POLLIN))
+		return VIEW_QUIT;
+	for (int k; ready > 0 && (k = screen_key(&v->screen)) >= 0;)
+		if (key(v, k))
+			return VIEW_QUIT;
+	return 0;
 }
 
 void view_close(struct view *v, bool keep_last)
