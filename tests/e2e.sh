@@ -4,9 +4,10 @@
 # reads itself from the same threads' schedstat and with `pidstat -t` %wait.
 #
 # Tolerances.  The three readings cover nearly the same window: this script
-# reads schedstat just before kvmsteal and pidstat start and just after they
-# exit, so its window is the agent's WINDOW seconds plus their start and exit
-# (tens of ms).  Busy threads sharing CPUs wait at a steady rate, so the
+# reads schedstat once the agent says its baseline is taken (sd_notify) and
+# starts pidstat then, and reads again once they exit, so its window is the
+# agent's WINDOW seconds give or take the notification's latency and their
+# exit (tens of ms).  Busy threads sharing CPUs wait at a steady rate, so the
 # readings differ only by what happens in those extra milliseconds: at most
 # about 50 ms / 4 s = 1.3 % of the share, well under TOL_OWN = 3 points.
 # pidstat works in clock ticks (10 ms: 0.25 points of 4 s) and starts its
@@ -66,13 +67,23 @@ own_cpu() {
 measure() {
 	local list
 	list=$(IFS=,; echo "$*")
+	# The agent first, told to say when its baseline is taken (sd_notify
+	# READY=1, as under systemd): this script's and pidstat's windows start
+	# then, not before its start-up (slow under the sanitizers, and busy:
+	# it competes with the VMs it measures).
+	rm -f "$tmp/notify.sock" "$tmp/notify.out"
+	socat -u "UNIX-RECV:$tmp/notify.sock" "OPEN:$tmp/notify.out,creat" &
+	local listener=$!
+	for _ in $(seq 100); do [ -S "$tmp/notify.sock" ] && break; sleep 0.01; done
+	NOTIFY_SOCKET="$tmp/notify.sock" ./kvmsteal --interval "$WINDOW" --count 1 >"$tmp/agent.out" 2>"$tmp/agent.err" &
+	local agent=$!
+	for _ in $(seq 1000); do grep -q READY=1 "$tmp/notify.out" 2>/dev/null && break; sleep 0.005; done
 	own_schedstat "$@" >"$tmp/own0"
 	own_cpu "$@" >"$tmp/cpu0"
-	./kvmsteal --interval "$WINDOW" --count 1 >"$tmp/agent.out" 2>"$tmp/agent.err" &
-	local agent=$!
 	pidstat -t -p "$list" "$WINDOW" 1 >"$tmp/pidstat.out" 2>&1 &
 	local pidstat=$!
 	wait "$agent"; local agent_rc=$?
+	kill "$listener" 2>/dev/null
 	wait "$pidstat"
 	own_schedstat "$@" >"$tmp/own1"
 	own_cpu "$@" >"$tmp/cpu1"
