@@ -27,6 +27,12 @@ set -u
 cd "$(dirname "$0")/.."
 export LC_ALL=C TZ=UTC
 TOL=2
+# Tick by tick at --interval 1 (the transitions): the agent takes a sample's
+# time, then reads; this script's reader reads, then takes the time.  Either
+# may wait for a CPU in between, behind the busy threads they both measure:
+# 24 ms was seen in a CI run, 2.4 points of a 1 s tick.  TICK_TOL = 5 points
+# (50 ms); a wrong attribution (contention for throttling) is 20 points or more.
+TICK_TOL=5
 WINDOW=4
 
 tmp=$(mktemp -d)
@@ -148,8 +154,10 @@ for id in 0 1; do
 	check "libvirt-like vCPU $id: throttled_pct within $TOL of vcpu$id's own throttled_time" near "$vt" "$own" "$TOL"
 done
 check "libvirt-like: cpu_limit_cpus 0.200" test "$(vm_field "$b" cpu_limit_cpus)" = 0.2
-check "libvirt-like: the VM's throttled mean is its vCPUs' mean" \
-	near "$(vm_field "$b" vcpu_throttled_pct_avg)" "$(jq -r "select(.process_pid == $b) | [.vcpu[].throttled_pct] | add / length" "$tmp/agent.out")" 0.02
+# each vCPU's figure is capped at its own steal, the VM's mean at the VM's: where a
+# counter read one period ahead of a vCPU's steal (the bound above), they differ by that
+check "libvirt-like: the VM's throttled mean is its vCPUs' mean within $TOL" \
+	near "$(vm_field "$b" vcpu_throttled_pct_avg)" "$(jq -r "select(.process_pid == $b) | [.vcpu[].throttled_pct] | add / length" "$tmp/agent.out")" "$TOL"
 
 kill "$b"; rm -f "$tmp/b.pid"
 
@@ -206,7 +214,7 @@ transitions() {
 	kill "$reader"; wait "$reader" 2>/dev/null
 	check "$label: the agent exits 0 without diagnostics" test ! -s "$tmp/tr.err"
 	check "$label: every tick right or without the split; limit and split right from the 2nd tick after each change" \
-		python3 tests/transitions.py "$tmp/tr.out" "$tmp/counters" "$pid" "$tmp/events" "$TOL"
+		python3 tests/transitions.py "$tmp/tr.out" "$tmp/counters" "$pid" "$tmp/events" "$TICK_TOL"
 	move_threads "$pid" "$cpu_root"
 	rmdir "$t/vm" "$t/moved" "$t"
 }

@@ -23,6 +23,7 @@ strip_clock() { sed -E 's/"@timestamp":"[^"]*",//; s/"interval_s":[0-9.]+,//'; }
 check "parsers on byte strings" ./build/test_parse
 check "record formatting" ./build/test_emit
 check "the text view: widths, cuts, history, fitted tables" ./build/test_view
+check "rates on hand-built snapshots: figures, identities, limits and moves within an interval" ./build/test_rate
 
 # --- golden: two snapshots of a fake /proc, fixed clocks, exact NDJSON ------
 for case_dir in tests/fixtures/*/; do
