@@ -209,7 +209,8 @@ transitions() {
 	event 3 0.4 4000 "$t/cpu.cfs_quota_us" "0.4 CPU set on the parent"
 	event 3 0 -1 "$t/cpu.cfs_quota_us" "removed from the parent"
 	sleep 2
-	move_threads "$pid" "$t/moved"; echo "$EPOCHREALTIME 0.3 threads moved to a 0.3-CPU cgroup" >>"$tmp/events"
+	echo "$EPOCHREALTIME 0.3 threads moved to a 0.3-CPU cgroup" >>"$tmp/events" # stamped as the move begins
+	move_threads "$pid" "$t/moved"
 	wait "$agent"
 	kill "$reader"; wait "$reader" 2>/dev/null
 	check "$label: the agent exits 0 without diagnostics" test ! -s "$tmp/tr.err"
