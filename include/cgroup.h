@@ -49,6 +49,8 @@ struct cgroup_entry {
 	int64_t quota;      /* v1: the quota last read, so the period is read again when it changes */
 	uint64_t period_us; /* v1: the period last read */
 	uint64_t period_at; /* v1: the sample count at which to read the period again */
+	double limit_cpus;  /* as last read: the limit file is read every other sample */
+	bool limit_read;    /* limit_cpus holds a reading */
 };
 
 struct cgroup_set {

@@ -40,6 +40,7 @@ static void entry_clear(struct cgroup_entry *entry)
 	free(entry->rel);
 	entry->rel = NULL;
 	entry->seen = false;
+	entry->limit_read = false;
 	entry->gen++;
 }
 
@@ -205,16 +206,22 @@ static bool read_limit(const struct cgroup_set *set, struct cgroup_entry *entry,
 	return true;
 }
 
-static void sample_entry(const struct cgroup_set *set, struct cgroup_entry *entry, uint64_t period_every,
-			 struct cgroup_sample *out)
+static void sample_entry(const struct cgroup_set *set, struct cgroup_entry *entry, size_t slot,
+			 uint64_t period_every, struct cgroup_sample *out)
 {
 	char buf[1024];
 	ssize_t len;
 	uint64_t value;
 
 	out->valid = false;
-	if (!read_limit(set, entry, period_every, &out->limit_cpus))
-		return;
+	/* the limit every other sample (each slot on its own turn): cpu_limit_cpus follows within
+	 * two ticks, and the split needs only the throttled counter, read every sample */
+	if (!entry->limit_read || (set->samples + slot) % 2 == 0) {
+		if (!read_limit(set, entry, period_every, &entry->limit_cpus))
+			return;
+		entry->limit_read = true;
+	}
+	out->limit_cpus = entry->limit_cpus;
 	if (entry->stat_fd < 0) {
 		out->valid = out->limit_cpus == 0; /* no counter, and nothing that could throttle */
 		return;
@@ -245,7 +252,7 @@ int cgroup_sample_all(struct cgroup_set *set, struct cgroup_sample **samples, si
 		if (buf_append(names, entry->rel ? entry->rel : "", entry->rel ? strlen(entry->rel) + 1 : 1))
 			return -ENOMEM;
 		if (entry->rel && entry->seen)
-			sample_entry(set, entry, period_every, out);
+			sample_entry(set, entry, i, period_every, out);
 		if (entry->rel && (!entry->seen || !out->valid))
 			entry_clear(entry); /* no vCPU thread is in it any more, or it is gone */
 		entry->seen = false;
