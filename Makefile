@@ -71,6 +71,7 @@ tests: $(TEST_BINS) build/spin.img
 # fleet pipeline (node_exporter, Prometheus, VictoriaMetrics, Alertmanager),
 # and the packages (make deb, dpkg -i/-r/-P; make rpm).
 check: kvmsteal tests
+	LC_ALL=C TZ=UTC bash tests/unit.sh
 	LC_ALL=C TZ=UTC bash tests/run.sh
 	LC_ALL=C TZ=UTC bash tests/e2e.sh
 	LC_ALL=C TZ=UTC bash tests/field.sh
@@ -81,7 +82,11 @@ check: kvmsteal tests
 	LC_ALL=C TZ=UTC SANITIZE=$(SANITIZE) bash tests/fleet.sh
 	LC_ALL=C TZ=UTC SANITIZE=$(SANITIZE) bash tests/package.sh
 
+# The unit loop: no root, QEMU, tmux, daemon or network; seconds.
 check-unit: kvmsteal tests
+	LC_ALL=C TZ=UTC bash tests/unit.sh
+
+check-run: kvmsteal tests
 	LC_ALL=C TZ=UTC bash tests/run.sh
 
 check-e2e: kvmsteal tests
@@ -189,6 +194,6 @@ uninstall:
 clean:
 	rm -rf build kvmsteal
 
-.PHONY: all tests check check-unit check-e2e check-field check-outputs check-cgroup check-daemon check-terminal check-fleet check-package print-version fuzz demo deb rpm install uninstall clean
+.PHONY: all tests check check-unit check-run check-e2e check-field check-outputs check-cgroup check-daemon check-terminal check-fleet check-package print-version fuzz demo deb rpm install uninstall clean
 
 -include $(wildcard build/*.d build/tests/*.d)

@@ -3,7 +3,8 @@
 # cleanup kills.  Every wait has a timeout.
 
 failures=0
-pass() { echo "ok   $1"; }
+passes=0
+pass() { echo "ok   $1"; passes=$((passes + 1)); }
 fail() { echo "FAIL $1"; failures=$((failures + 1)); }
 check() { # check NAME COMMAND...: passes when the command succeeds
 	local name=$1; shift

@@ -44,8 +44,12 @@ ln -s "$tmp/victim" "$tmp/run/kvm.prom.tmp"
 ./kvmsteal "${agent_args[@]}" --count 15 --output "$tmp/run/out.ndjson" --prom-file "$tmp/run/kvm.prom" 2>"$tmp/run.err" &
 agent=$!
 sleep 1
+# stopped for the swap: a tick between the mv and the ln would find the path
+# free and rightly make a new file (ln then fails: seen in a CI run)
+kill -STOP "$agent"
 mv "$tmp/run/out.ndjson" "$tmp/run/out.ndjson.1"
 ln -s "$tmp/victim" "$tmp/run/out.ndjson"
+kill -CONT "$agent"
 rm -f "$tmp/run/kvm.prom"; ln -s "$tmp/victim" "$tmp/run/kvm.prom"
 wait "$agent"
 check "planted symlinks: the agent exits 0" test $? -eq 0
