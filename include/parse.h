@@ -45,9 +45,26 @@ struct host_stat {
 	unsigned cpu_count; /* number of "cpuN" lines: online CPUs */
 };
 
+/* One "cpuN" line of /proc/stat: an online CPU's times. */
+struct cpu_line {
+	unsigned id;
+	struct cpu_times t;
+};
+
 int parse_schedstat(const char *buf, size_t len, struct schedstat *out);
 int parse_pid_stat(const char *buf, size_t len, struct pid_stat *out);
 int parse_proc_stat(const char *buf, size_t len, struct host_stat *out);
+
+/* The "cpuN" lines of /proc/stat (a buffer parse_proc_stat accepted) into
+ * out, at most cap of them, in the file's order (ascending ids).  The
+ * number written, or -EINVAL for a malformed line or ids out of order,
+ * -ENOSPC for more than cap lines. */
+int parse_proc_stat_cpus(const char *buf, size_t len, struct cpu_line *out, size_t cap);
+
+/* A CPU list in the kernel's format ("0-3,8", as Cpus_allowed_list prints
+ * it; NUL-terminated) into mask (ncpus bits in bytes of 8, cleared first):
+ * CPUs at or past ncpus are left out.  0, or -EINVAL when malformed. */
+int parse_cpu_list(const char *list, unsigned char *mask, size_t ncpus);
 
 /* /proc/PID/task/TID/status: the value of Cpus_allowed_list ("0-3,8", the
  * kernel's list format, checked as such) into out (CPU_LIST_MAX + 1 bytes).

@@ -29,7 +29,11 @@
 struct prom_vcpu {
 	int id;
 	uint64_t steal_ns, run_ns;
+	uint64_t runs;            /* times it got a CPU */
 };
+
+/* Who used the CPUs a VM may run on (holders.h), in the order of the label. */
+enum prom_holder { HOLDER_OWN, HOLDER_OTHER_VMS, HOLDER_HOST, HOLDER_IRQ, HOLDER_IDLE, HOLDERS };
 
 struct prom_vm {
 	int pid;
@@ -46,6 +50,8 @@ struct prom_vm {
 	bool had_throttle;        /* --cgroup-root gave it throttling figures at some tick */
 	uint64_t throttled_ns;    /* the throttled part of its summed vCPU steal */
 	double limit_cpus;        /* the tightest limit on its vCPUs' paths at the last tick; 0: none */
+	bool had_holders;         /* its CPUs' use was known at some tick */
+	uint64_t holders_ns[HOLDERS];
 	struct prom_vcpu *vcpus;  /* sorted by id, owned */
 	size_t vcpu_count, vcpu_cap;
 };

@@ -21,11 +21,24 @@ struct vcpu_figures {
 	double steal_pct; /* 100 * delta run-queue wait / interval, at most 100 */
 	double run_pct;   /* 100 * delta on-CPU time / interval, at most 100 */
 	uint64_t steal_ns, run_ns; /* the deltas themselves, for counters */
+	uint64_t runs;             /* times it got a CPU (schedstat 3) */
+	bool has_wait_per_run;     /* it got a CPU within the interval */
+	double wait_per_run_us;    /* steal_ns / runs: the mean wait each time, microseconds */
 	const char *cpus;          /* Cpus_allowed_list (in the current snapshot), or NULL */
 	const struct cgroup_links *cg; /* the cgroups on its path (in the current snapshot) */
 	bool cg_moved;             /* its path is not the one of the previous snapshot */
 	bool has_throttled;        /* its own cgroup is limited and holds no other vCPU of the VM */
 	double throttled_pct;      /* the part of steal_pct that limit caused */
+};
+
+/* Who used the host CPUs the VM's vCPU threads may run on (holders.h):
+ * shares of those CPUs' capacity over the interval, summing to 100. */
+struct vm_holders {
+	bool valid;                  /* the host's per-CPU times and the VM's vCPUs were measured */
+	bool has_cpus;               /* cpus fits CPU_LIST_MAX */
+	char cpus[CPU_LIST_MAX + 1]; /* the CPUs, kernel list format */
+	double own_pct, other_vms_pct, host_pct, irq_pct, idle_pct;
+	uint64_t own_ns, other_vms_ns, host_ns, irq_ns, idle_ns; /* the same, CPU time, for counters */
 };
 
 struct vm_figures {
@@ -48,6 +61,10 @@ struct vm_figures {
 	double contention_avg;      /* steal_avg - throttled_avg: what other work on the host caused */
 	uint64_t throttled_ns;      /* the limited cgroups' throttled time, at most the summed vCPU steal */
 	double limit_cpus;          /* the tightest limit on the vCPUs' paths; 0: none */
+	uint64_t other_run_ns;      /* on-CPU time of its threads that are not vCPUs (and unknown ones) */
+	bool has_wait_per_run;      /* a vCPU got a CPU within the interval */
+	double wait_per_run_max_us; /* the worst vCPU's wait_per_run_us */
+	struct vm_holders holders;
 };
 
 /* mpstat semantics: percent of all CPUs; user and nice without guest time. */

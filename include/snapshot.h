@@ -34,6 +34,7 @@ struct thread_sample {
 	uint64_t starttime;
 	uint64_t cpu_ns; /* schedstat (1) */
 	uint64_t wait_ns;/* schedstat (2): run-queue wait, the guest's steal */
+	uint64_t runs;   /* schedstat (3): times it got a CPU */
 	uint32_t cpus_off; /* its Cpus_allowed_list in snapshot.names, or NO_TEXT */
 	bool tcg;        /* named "CPU n/TCG" */
 	struct cgroup_links cg; /* with --cgroup-root: the limited cgroups on a vCPU's path */
@@ -59,6 +60,8 @@ struct snapshot {
 	struct timespec real;    /* CLOCK_REALTIME, same instant */
 	bool host_valid;         /* /proc/stat could be read and parsed */
 	struct host_stat host;
+	struct cpu_line *cpus;   /* /proc/stat's cpuN lines, by id; valid with host_valid */
+	size_t cpu_count, cpu_cap;
 	struct vm_sample *vms;   /* sorted by pid */
 	size_t vm_count, vm_cap;
 	struct thread_sample *threads;

@@ -60,6 +60,15 @@ enum vcpu_field { V_ID, V_TID, V_STEAL, V_RUN, VCPU_FIELDS };
 static const char *const vcpu_array_keys[VCPU_FIELDS] = { "id", "tid", "steal_pct", "run_pct" };
 static const char *const vcpu_record_keys[VCPU_FIELDS] = { "vcpu_id", "thread_id", "steal_pct", "run_pct" };
 
+/* The optional keys between a vm record's numbers and its vcpu array, in
+ * the schema's order.  Made once, detached; attached to the tree that prints
+ * only while it prints (a shape per combination would be 32 trees more). */
+enum vm_tail { T_WAIT, T_CPUS, T_OWN, T_OTHER_VMS, T_HOST, T_IRQ, T_IDLE, TAIL_ITEMS };
+static const char *const tail_keys[TAIL_ITEMS] = {
+	"vcpu_wait_per_run_us_max", "vm_cpus", "vm_cpus_own_pct", "vm_cpus_other_vms_pct",
+	"vm_cpus_host_pct", "vm_cpus_irq_pct", "vm_cpus_idle_pct",
+};
+
 /* An object of the vcpu array and the text its values point at.  Slots are
  * allocated one by one so that the text never moves. */
 struct vcpu_slot {
@@ -68,7 +77,9 @@ struct vcpu_slot {
 	bool cpus_attached;
 	cJSON *throttled;   /* the optional "throttled_pct" item, likewise */
 	bool throttled_attached;
-	char throttled_text[NUMBER_TEXT];
+	cJSON *wait;        /* the optional "wait_per_run_us" item, likewise */
+	bool wait_attached;
+	char throttled_text[NUMBER_TEXT], wait_text[NUMBER_TEXT];
 	char text[VCPU_FIELDS][NUMBER_TEXT];
 };
 
@@ -88,10 +99,14 @@ struct emitter {
 	char host_text[HOST_FIELDS][NUMBER_TEXT];
 	char vm_text[VM_FIELDS][NUMBER_TEXT];
 	char vcpu_text[VCPU_FIELDS][NUMBER_TEXT]; /* of a vcpu record */
-	char vcpu_throttled_text[NUMBER_TEXT];
+	char vcpu_throttled_text[NUMBER_TEXT], vcpu_wait_text[NUMBER_TEXT];
 	cJSON *host;
 	struct record_tree vm[2][2][VCPU_SHAPES]; /* [has a UUID][has an id][vcpu_shape] */
-	struct record_tree vcpu[2][2][2][2];      /* vcpu records, [has a UUID][has an id][has cpus][throttled] */
+	/* vcpu records, [has a UUID][has an id][has cpus][throttled][wait per run] */
+	struct record_tree vcpu[2][2][2][2][2];
+	cJSON *tail[TAIL_ITEMS];
+	bool tail_attached[TAIL_ITEMS];
+	char tail_text[TAIL_ITEMS][NUMBER_TEXT];
 	/* Appended to a vm tree only while that tree prints; it holds the first
 	 * slots_in_array slots' objects, the other slots own theirs. */
 	cJSON *vcpu_array;
@@ -193,7 +208,7 @@ static int build_vm_tree(struct emitter *e, struct record_tree *t, bool has_uuid
 }
 
 static int build_vcpu_tree(struct emitter *e, struct record_tree *t, bool has_uuid, bool has_id, bool has_cpus,
-			   bool has_throttled)
+			   bool has_throttled, bool has_wait)
 {
 	t->root = record_root(e, "vcpu");
 	if (!t->root || !add_identity(e, t, has_uuid, has_id))
@@ -204,6 +219,8 @@ static int build_vcpu_tree(struct emitter *e, struct record_tree *t, bool has_uu
 	if (has_throttled && !add_raw(t->root, "throttled_pct", e->vcpu_throttled_text))
 		return tree_failed(t);
 	if (has_cpus && !(t->cpus = add_string_slot(t->root, "cpus")))
+		return tree_failed(t);
+	if (has_wait && !add_raw(t->root, "wait_per_run_us", e->vcpu_wait_text))
 		return tree_failed(t);
 	return 0;
 }
@@ -291,6 +308,9 @@ static bool add_slot_cpus(struct vcpu_slot *slot)
 	if (!(slot->cpus = add_string_slot(slot->object, "cpus")))
 		return false;
 	cJSON_DetachItemViaPointer(slot->object, slot->cpus);
+	if (!(slot->wait = add_raw_item(slot->object, "wait_per_run_us", slot->wait_text)))
+		return false;
+	cJSON_DetachItemViaPointer(slot->object, slot->wait);
 	return true;
 }
 
@@ -316,15 +336,18 @@ fail:
 }
 
 /* Gives the slot the optional items its vCPU has, after the four always
- * there and in the schema's order: throttled_pct, then cpus. */
+ * there and in the schema's order: throttled_pct, cpus, wait_per_run_us. */
 static void set_slot_optional(struct vcpu_slot *slot, const struct vcpu_figures *v)
 {
 	if (slot->throttled_attached)
 		cJSON_DetachItemViaPointer(slot->object, slot->throttled);
 	if (slot->cpus_attached)
 		cJSON_DetachItemViaPointer(slot->object, slot->cpus);
+	if (slot->wait_attached)
+		cJSON_DetachItemViaPointer(slot->object, slot->wait);
 	slot->throttled_attached = v->has_throttled;
 	slot->cpus_attached = v->cpus != NULL;
+	slot->wait_attached = v->has_wait_per_run;
 	if (v->has_throttled) {
 		format_pct(v->throttled_pct, slot->throttled_text);
 		cJSON_AddItemToObjectCS(slot->object, "throttled_pct", slot->throttled);
@@ -332,6 +355,10 @@ static void set_slot_optional(struct vcpu_slot *slot, const struct vcpu_figures 
 	if (v->cpus) {
 		slot->cpus->valuestring = (char *)v->cpus;
 		cJSON_AddItemToObjectCS(slot->object, "cpus", slot->cpus);
+	}
+	if (v->has_wait_per_run) {
+		format_pct(v->wait_per_run_us, slot->wait_text);
+		cJSON_AddItemToObjectCS(slot->object, "wait_per_run_us", slot->wait);
 	}
 }
 
@@ -395,10 +422,13 @@ static int emit_vcpu_records(struct emitter *e, const struct tick_figures *f, co
 
 	for (size_t k = 0; k < vm->vcpu_count; k++) {
 		const struct vcpu_figures *v = &f->vcpus[vm->vcpu_first + k];
-		struct record_tree *t = &e->vcpu[has_uuid][has_id][v->cpus != NULL][v->has_throttled];
-		if (!t->root && build_vcpu_tree(e, t, has_uuid, has_id, v->cpus != NULL, v->has_throttled))
+		struct record_tree *t =
+			&e->vcpu[has_uuid][has_id][v->cpus != NULL][v->has_throttled][v->has_wait_per_run];
+		if (!t->root &&
+		    build_vcpu_tree(e, t, has_uuid, has_id, v->cpus != NULL, v->has_throttled, v->has_wait_per_run))
 			return -ENOMEM;
 		format_pct(v->throttled_pct, e->vcpu_throttled_text);
+		format_pct(v->wait_per_run_us, e->vcpu_wait_text);
 		point_identity(t, vm);
 		if (t->cpus)
 			t->cpus->valuestring = (char *)v->cpus;
@@ -409,18 +439,77 @@ static int emit_vcpu_records(struct emitter *e, const struct tick_figures *f, co
 	return 0;
 }
 
+static int print_vm(struct emitter *e, const struct tick_figures *f, const struct vm_figures *vm,
+		    struct record_tree *t, struct buf *out);
+
+/* The tail items, made once (emitter_new), held detached in between. */
+static int make_tail(struct emitter *e)
+{
+	cJSON *holder = cJSON_CreateObject();
+	int err = holder ? 0 : -ENOMEM;
+
+	for (int i = 0; err == 0 && i < TAIL_ITEMS; i++) {
+		e->tail[i] = i == T_CPUS ? add_string_slot(holder, tail_keys[i])
+					 : add_raw_item(holder, tail_keys[i], e->tail_text[i]);
+		if (!e->tail[i])
+			err = -ENOMEM;
+		else
+			cJSON_DetachItemViaPointer(holder, e->tail[i]);
+	}
+	cJSON_Delete(holder);
+	return err;
+}
+
+/* Attaches the tail items vm has to its tree, after its numbers. */
+static void attach_tail(struct emitter *e, cJSON *root, const struct vm_figures *vm)
+{
+	const struct vm_holders *h = &vm->holders;
+	const double pcts[] = { h->own_pct, h->other_vms_pct, h->host_pct, h->irq_pct, h->idle_pct };
+
+	e->tail_attached[T_WAIT] = vm->vcpu_count > 0 && vm->has_wait_per_run;
+	format_pct(vm->wait_per_run_max_us, e->tail_text[T_WAIT]);
+	e->tail_attached[T_CPUS] = vm->vcpu_count > 0 && h->valid && h->has_cpus;
+	e->tail[T_CPUS]->valuestring = (char *)h->cpus;
+	for (int i = T_OWN; i < TAIL_ITEMS; i++) {
+		e->tail_attached[i] = vm->vcpu_count > 0 && h->valid;
+		format_pct(pcts[i - T_OWN], e->tail_text[i]);
+	}
+	for (int i = 0; i < TAIL_ITEMS; i++)
+		if (e->tail_attached[i])
+			cJSON_AddItemToObjectCS(root, tail_keys[i], e->tail[i]);
+}
+
+static void detach_tail(struct emitter *e, cJSON *root)
+{
+	for (int i = 0; i < TAIL_ITEMS; i++)
+		if (e->tail_attached[i])
+			cJSON_DetachItemViaPointer(root, e->tail[i]);
+	memset(e->tail_attached, 0, sizeof(e->tail_attached));
+}
+
 /* A VM line over the limit (rsyslog cuts lines at 8096 bytes by default) is
  * written again without its vcpu array, followed by one vcpu record per vCPU. */
 static int emit_vm(struct emitter *e, const struct tick_figures *f, const struct vm_figures *vm, struct buf *out)
 {
 	struct record_tree *t = vm_tree(e, vm);
-	bool split = e->options.vcpu_records && vm->vcpu_count > 0;
-	size_t mark = out->len, line_len = 0;
 	int err;
 
 	if (!t)
 		return -ENOMEM;
 	fill_vm_text(e, vm);
+	attach_tail(e, t->root, vm);
+	err = print_vm(e, f, vm, t, out);
+	detach_tail(e, t->root);
+	return err;
+}
+
+static int print_vm(struct emitter *e, const struct tick_figures *f, const struct vm_figures *vm,
+		    struct record_tree *t, struct buf *out)
+{
+	bool split = e->options.vcpu_records && vm->vcpu_count > 0;
+	size_t mark = out->len, line_len = 0;
+	int err;
+
 	if (!split && vm->vcpu_count > 0) {
 		if (fill_vcpu_array(e, f, vm))
 			return -ENOMEM;
@@ -444,8 +533,8 @@ struct emitter *emitter_new(const struct emit_options *options)
 		return NULL;
 	e->options = *options;
 	e->vcpu_array = cJSON_CreateArray();
-	if (!e->vcpu_array) {
-		free(e);
+	if (!e->vcpu_array || make_tail(e)) {
+		emitter_free(e);
 		return NULL;
 	}
 	return e;
@@ -460,9 +549,11 @@ void emitter_free(struct emitter *e)
 		for (int i = 0; i < 2; i++) {
 			for (int shape = 0; shape < VCPU_SHAPES; shape++)
 				cJSON_Delete(e->vm[u][i][shape].root);
-			for (int c = 0; c < 4; c++)
-				cJSON_Delete(e->vcpu[u][i][c / 2][c % 2].root);
+			for (int c = 0; c < 8; c++)
+				cJSON_Delete(e->vcpu[u][i][c / 4][c / 2 % 2][c % 2].root);
 		}
+	for (int i = 0; i < TAIL_ITEMS; i++)
+		cJSON_Delete(e->tail[i]);
 	cJSON_Delete(e->vcpu_array); /* with the objects of the slots in it */
 	for (size_t i = 0; i < e->slot_count; i++) {
 		if (i >= e->slots_in_array)
@@ -471,6 +562,8 @@ void emitter_free(struct emitter *e)
 			cJSON_Delete(e->slots[i]->cpus);
 		if (!e->slots[i]->throttled_attached)
 			cJSON_Delete(e->slots[i]->throttled);
+		if (!e->slots[i]->wait_attached)
+			cJSON_Delete(e->slots[i]->wait);
 		free(e->slots[i]);
 	}
 	free(e->slots);

@@ -182,6 +182,24 @@ int parse_proc_stat(const char *buf, size_t len, struct host_stat *out)
 	return out->cpu_count > 0 ? 0 : -EINVAL;
 }
 
+int parse_proc_stat_cpus(const char *buf, size_t len, struct cpu_line *out, size_t cap)
+{
+	const char *end = buf + len, *line = next_line(buf, end);
+	size_t n = 0;
+
+	for (; line < end && is_cpu_n_line(line, end); line = next_line(line, end), n++) {
+		struct cursor c = { line + 3, next_line(line, end) };
+		uint64_t id;
+		if (n == cap)
+			return -ENOSPC;
+		if (read_u64(&c, &id) || id > UINT32_MAX - 1 || (n > 0 && id <= out[n - 1].id) ||
+		    parse_cpu_line(&c, &out[n].t))
+			return -EINVAL;
+		out[n].id = (unsigned)id;
+	}
+	return (int)n;
+}
+
 /* "N" or "N-M", comma-separated: what the kernel prints for a cpumask list. */
 static bool is_cpu_list(const char *p, const char *end)
 {
@@ -346,6 +364,42 @@ int parse_cpu_stat(const char *buf, size_t len, const char *key, uint64_t *out)
 		return read_u64(&c, out) || !at_line_end(&c) ? -EINVAL : 0;
 	}
 	return -EINVAL;
+}
+
+/* Reads a decimal CPU number at p; false past UINT32_MAX or on no digit. */
+static bool read_cpu(const char **p, uint64_t *out)
+{
+	const char *start = *p;
+
+	*out = 0;
+	while (**p >= '0' && **p <= '9') {
+		*out = *out * 10 + (uint64_t)(**p - '0');
+		if (*out > UINT32_MAX)
+			return false;
+		(*p)++;
+	}
+	return *p > start;
+}
+
+int parse_cpu_list(const char *list, unsigned char *mask, size_t ncpus)
+{
+	const char *p = list;
+
+	memset(mask, 0, (ncpus + 7) / 8);
+	for (;;) {
+		uint64_t first, last;
+		if (!read_cpu(&p, &first))
+			return -EINVAL;
+		last = first;
+		if (*p == '-' && (p++, !read_cpu(&p, &last) || last < first))
+			return -EINVAL;
+		for (uint64_t cpu = first; cpu <= last && cpu < ncpus; cpu++)
+			mask[cpu / 8] |= (unsigned char)(1u << (cpu % 8));
+		if (*p == '\0')
+			return 0;
+		if (*p++ != ',')
+			return -EINVAL;
+	}
 }
 
 static bool cpu_in(const unsigned char *mask, size_t cpu)

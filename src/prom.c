@@ -79,6 +79,15 @@ static int add_deltas(struct prom_vm *vm, const struct tick_figures *figures, co
 	vm->system_ns += f->system_ticks * ns_per_tick;
 	vm->guest_ns += f->guest_ticks * ns_per_tick;
 	vm->accel = f->vcpu_count == 0 ? "" : f->tcg ? "tcg" : "kvm";
+	if (f->holders.valid) {
+		const struct vm_holders *h = &f->holders;
+		vm->had_holders = true;
+		vm->holders_ns[HOLDER_OWN] += h->own_ns;
+		vm->holders_ns[HOLDER_OTHER_VMS] += h->other_vms_ns;
+		vm->holders_ns[HOLDER_HOST] += h->host_ns;
+		vm->holders_ns[HOLDER_IRQ] += h->irq_ns;
+		vm->holders_ns[HOLDER_IDLE] += h->idle_ns;
+	}
 	for (size_t k = 0; k < f->vcpu_count; k++) {
 		const struct vcpu_figures *v = &figures->vcpus[f->vcpu_first + k];
 		struct prom_vcpu *series = vcpu_series(vm, v->id);
@@ -86,6 +95,7 @@ static int add_deltas(struct prom_vm *vm, const struct tick_figures *figures, co
 			return -ENOMEM;
 		series->steal_ns += v->steal_ns;
 		series->run_ns += v->run_ns;
+		series->runs += v->runs;
 	}
 	return 0;
 }
@@ -206,7 +216,24 @@ static int append_header(struct buf *b, const char *metric, const char *type, co
 	return buf_append(b, line, (size_t)n);
 }
 
-static int append_vcpu_metric(struct prom_state *state, const char *metric, const char *help, bool steal)
+enum vcpu_counter { VCPU_STEAL, VCPU_RUN, VCPU_RUNS };
+
+/* A count, not seconds: NAME{vm labels,vcpu="ID"} N. */
+static int append_count(struct buf *b, const char *metric, const struct prom_vm *vm, const char *vcpu,
+			uint64_t count)
+{
+	char value[32];
+	int err = buf_append(b, metric, strlen(metric));
+
+	err = err ? err : buf_append(b, "{", 1);
+	err = err ? err : append_vm_labels(b, vm, false);
+	err = err ? err : append_label(b, "vcpu", vcpu, false);
+	snprintf(value, sizeof(value), "} %llu\n", (unsigned long long)count);
+	return err ? err : buf_append(b, value, strlen(value));
+}
+
+static int append_vcpu_metric(struct prom_state *state, const char *metric, const char *help,
+			      enum vcpu_counter which)
 {
 	struct buf *b = &state->text;
 	int err = append_header(b, metric, "counter", help);
@@ -214,12 +241,30 @@ static int append_vcpu_metric(struct prom_state *state, const char *metric, cons
 	for (size_t i = 0; err == 0 && i < state->count; i++) {
 		const struct prom_vm *vm = &state->vms[i];
 		for (size_t k = 0; err == 0 && k < vm->vcpu_count; k++) {
+			const struct prom_vcpu *v = &vm->vcpus[k];
 			char id[16];
-			snprintf(id, sizeof(id), "%d", vm->vcpus[k].id);
-			err = append_sample(b, metric, vm, "vcpu", id,
-					    steal ? vm->vcpus[k].steal_ns : vm->vcpus[k].run_ns);
+			snprintf(id, sizeof(id), "%d", v->id);
+			err = which == VCPU_RUNS ? append_count(b, metric, vm, id, v->runs)
+						 : append_sample(b, metric, vm, "vcpu", id,
+								 which == VCPU_STEAL ? v->steal_ns : v->run_ns);
 		}
 	}
+	return err;
+}
+
+/* Counters whose rates over their sum are the shares of the VM's CPUs. */
+static int append_holders(struct prom_state *state)
+{
+	static const char *const holders[HOLDERS] = { "own", "other_vms", "host", "irq", "idle" };
+	struct buf *b = &state->text;
+	int err = append_header(b, "kvm_vm_cpus_seconds_total", "counter",
+				"Time of the host CPUs the VM's vCPUs may run on, by who used it: "
+				"own, other_vms, host, irq, idle.");
+
+	for (size_t i = 0; err == 0 && i < state->count; i++)
+		for (int h = 0; err == 0 && state->vms[i].had_holders && h < HOLDERS; h++)
+			err = append_sample(b, "kvm_vm_cpus_seconds_total", &state->vms[i], "holder", holders[h],
+					    state->vms[i].holders_ns[h]);
 	return err;
 }
 
@@ -275,6 +320,7 @@ static int append_vm_metrics(struct prom_state *state)
 		err = err ? err : append_sample(b, "kvm_vm_cpu_seconds_total", vm, "mode", "user", vm->user_ns);
 		err = err ? err : append_sample(b, "kvm_vm_cpu_seconds_total", vm, "mode", "system", vm->system_ns);
 	}
+	err = err ? err : append_holders(state);
 	err = err ? err : append_header(b, "kvm_vm_info", "gauge", "A QEMU/KVM VM seen by kvmsteal; always 1.");
 	for (size_t i = 0; err == 0 && i < state->count; i++) {
 		const struct prom_vm *vm = &state->vms[i];
@@ -292,9 +338,12 @@ static int format_text(struct prom_state *state)
 
 	state->text.len = 0;
 	err = append_vcpu_metric(state, "kvm_vcpu_steal_seconds_total",
-				 "Time the vCPU thread waited runnable for a host CPU: the guest's steal time.", true);
+				 "Time the vCPU thread waited runnable for a host CPU: the guest's steal time.", VCPU_STEAL);
 	err = err ? err : append_vcpu_metric(state, "kvm_vcpu_run_seconds_total",
-					     "Time the vCPU thread ran on a host CPU.", false);
+					     "Time the vCPU thread ran on a host CPU.", VCPU_RUN);
+	err = err ? err : append_vcpu_metric(state, "kvm_vcpu_runs_total",
+					     "Times the vCPU thread got a host CPU (schedstat field 3): steal seconds "
+					     "over runs is the mean wait per run.", VCPU_RUNS);
 	return err ? err : append_vm_metrics(state);
 }
 

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "holders.h"
+
 /* A counter that went backwards gives no delta rather than a negative one. */
 static uint64_t delta(uint64_t cur, uint64_t prev)
 {
@@ -67,7 +69,8 @@ static double thread_percent(uint64_t ns, double interval_s)
 
 static bool same_thread_forward(const struct thread_sample *a, const struct thread_sample *b)
 {
-	return a->starttime == b->starttime && b->cpu_ns >= a->cpu_ns && b->wait_ns >= a->wait_ns;
+	return a->starttime == b->starttime && b->cpu_ns >= a->cpu_ns && b->wait_ns >= a->wait_ns &&
+	       b->runs >= a->runs;
 }
 
 static const char *cgroup_path(const struct snapshot *snap, uint16_t id)
@@ -124,11 +127,13 @@ static int compute_threads(const struct snapshot *prev, const struct vm_sample *
 			continue;
 		if (b[j].vcpu_id == VCPU_NONE) {
 			other_wait += b[j].wait_ns - a[i].wait_ns;
+			vf->other_run_ns += b[j].cpu_ns - a[i].cpu_ns;
 			vf->other_count++;
 			continue;
 		}
 		if (b[j].vcpu_id == VCPU_UNKNOWN) {
 			vf->unknown_wait_ns += b[j].wait_ns - a[i].wait_ns;
+			vf->other_run_ns += b[j].cpu_ns - a[i].cpu_ns;
 			vf->unknown_count++;
 			continue;
 		}
@@ -138,10 +143,15 @@ static int compute_threads(const struct snapshot *prev, const struct vm_sample *
 			.run_pct = thread_percent(b[j].cpu_ns - a[i].cpu_ns, interval_s),
 			.steal_ns = b[j].wait_ns - a[i].wait_ns,
 			.run_ns = b[j].cpu_ns - a[i].cpu_ns,
+			.runs = b[j].runs - a[i].runs,
 			.cpus = snapshot_text(cur, b[j].cpus_off),
 			.cg = &b[j].cg,
 			.cg_moved = cur->cgroups_on && !same_cgroups(prev, &a[i].cg, cur, &b[j].cg),
 		};
+		/* run_delay grows when a wait ends, as the run count does: each run's whole wait */
+		vcpu.has_wait_per_run = vcpu.runs > 0;
+		if (vcpu.has_wait_per_run)
+			vcpu.wait_per_run_us = (double)vcpu.steal_ns / (double)vcpu.runs / 1000.0;
 		if (push_vcpu(out, &vcpu))
 			return -ENOMEM;
 		vf->tcg = b[j].tcg;
@@ -164,6 +174,9 @@ static void summarize_vcpus(const struct tick_figures *out, struct vm_figures *v
 		run_sum += vcpu->run_pct;
 		if (vcpu->steal_pct > vf->steal_max)
 			vf->steal_max = vcpu->steal_pct;
+		if (vcpu->has_wait_per_run && (!vf->has_wait_per_run || vcpu->wait_per_run_us > vf->wait_per_run_max_us))
+			vf->wait_per_run_max_us = vcpu->wait_per_run_us;
+		vf->has_wait_per_run |= vcpu->has_wait_per_run;
 	}
 	if (vf->vcpu_count > 0) {
 		vf->steal_avg = steal_sum / (double)vf->vcpu_count;
@@ -356,7 +369,7 @@ int rate_compute(const struct snapshot *prev, const struct snapshot *cur, long c
 			return -ENOMEM;
 	}
 	host_vm_share(out);
-	return 0;
+	return holders_compute(prev, cur, clk_tck, out);
 }
 
 void tick_figures_free(struct tick_figures *figures)

@@ -112,6 +112,20 @@ void sampler_free(struct sampler *sampler)
 	free(sampler);
 }
 
+/* Each online CPU's line: who used the CPUs a VM may run on (holders.h). */
+static int read_cpu_lines(struct sampler *s, struct snapshot *snap, size_t len)
+{
+	int n;
+
+	if (array_reserve((void **)&snap->cpus, &snap->cpu_cap, snap->host.cpu_count, sizeof(*snap->cpus)))
+		return -ENOMEM;
+	n = parse_proc_stat_cpus(s->proc_stat, len, snap->cpus, snap->cpu_cap);
+	if (n < 0)
+		return n;
+	snap->cpu_count = (size_t)n;
+	return 0;
+}
+
 /* /proc/stat: only the cpu lines matter, but they come first and their length
  * grows with the CPU count, so the buffer grows until they fit. */
 static void read_host(struct sampler *s, struct snapshot *snap)
@@ -133,7 +147,7 @@ static void read_host(struct sampler *s, struct snapshot *snap)
 	}
 	if (len < 0)
 		diag_limited(&s->host_limit, 300, "cannot read stat under the proc root: %s", strerror((int)-len));
-	else if (parse_proc_stat(s->proc_stat, (size_t)len, &snap->host))
+	else if (parse_proc_stat(s->proc_stat, (size_t)len, &snap->host) || read_cpu_lines(s, snap, (size_t)len))
 		diag_limited(&s->host_limit, 300, "stat under the proc root has no usable cpu lines; no host record");
 	else
 		snap->host_valid = true;
@@ -432,7 +446,7 @@ static int sample_threads(struct sampler *s, struct vm_entry *vm, struct snapsho
 			struct thread_sample sample = {
 				.tid = thread->tid, .starttime = thread->starttime,
 				.vcpu_id = thread->vcpu_id, .tcg = thread->tcg,
-				.cpu_ns = stat.cpu_ns, .wait_ns = stat.wait_ns, .cpus_off = NO_TEXT,
+				.cpu_ns = stat.cpu_ns, .wait_ns = stat.wait_ns, .runs = stat.timeslices, .cpus_off = NO_TEXT,
 				.cg = thread->cg,
 			};
 			if (thread->cpus && thread->vcpu_id >= 0 &&

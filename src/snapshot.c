@@ -7,6 +7,7 @@
 void snapshot_clear(struct snapshot *snap)
 {
 	snap->host_valid = false;
+	snap->cpu_count = 0;
 	snap->vm_count = 0;
 	snap->thread_count = 0;
 	snap->names.len = 0;
@@ -19,6 +20,7 @@ void snapshot_free(struct snapshot *snap)
 	free(snap->vms);
 	free(snap->threads);
 	free(snap->cgroups);
+	free(snap->cpus);
 	buf_free(&snap->names);
 	memset(snap, 0, sizeof(*snap));
 }

@@ -202,7 +202,8 @@ transitions() {
 	sleep 0.3
 	./kvmsteal --cgroup-root /sys/fs/cgroup --interval 1 --count 20 >"$tmp/tr.out" 2>"$tmp/tr.err" &
 	local agent=$!
-	event() { sleep "$1"; echo "$3" >"$4"; echo "$EPOCHREALTIME $2 $5" >>"$tmp/events"; }
+	# stamped as the write begins: a tick read after the stamp may see the change
+	event() { sleep "$1"; echo "$EPOCHREALTIME $2 $5" >>"$tmp/events"; echo "$3" >"$4"; }
 	event 3 0.5 5000 "$t/vm/cpu.cfs_quota_us" "0.5 CPU set on the VM's cgroup"
 	event 3 1 10000 "$t/vm/cpu.cfs_quota_us" "raised to 1 CPU"
 	event 3 0 -1 "$t/vm/cpu.cfs_quota_us" "removed"

@@ -56,6 +56,13 @@ static const struct key_spec vm_keys[] = {
 	{ "vcpu_throttled_pct_avg", PCT100, true },
 	{ "vcpu_contention_pct_avg", PCT100, true },
 	{ "cpu_limit_cpus", CPUS_NUM, true },
+	{ "vcpu_wait_per_run_us_max", PCT, true },
+	{ "vm_cpus", CPULIST, true },
+	{ "vm_cpus_own_pct", PCT100, true },
+	{ "vm_cpus_other_vms_pct", PCT100, true },
+	{ "vm_cpus_host_pct", PCT100, true },
+	{ "vm_cpus_irq_pct", PCT100, true },
+	{ "vm_cpus_idle_pct", PCT100, true },
 	{ "vcpu", VCPUS, true },
 };
 
@@ -64,11 +71,12 @@ static const struct key_spec vcpu_record_keys[] = {
 	{ "process_pid", INT, false },
 	{ "vcpu_id", INT, false },     { "thread_id", INT, false },  { "steal_pct", PCT100, false },
 	{ "run_pct", PCT100, false },  { "throttled_pct", PCT100, true }, { "cpus", CPULIST, true },
+	{ "wait_per_run_us", PCT, true },
 };
 
 static const struct key_spec vcpu_item_keys[] = {
 	{ "id", INT, false }, { "tid", INT, false }, { "steal_pct", PCT100, false }, { "run_pct", PCT100, false },
-	{ "throttled_pct", PCT100, true }, { "cpus", CPULIST, true },
+	{ "throttled_pct", PCT100, true }, { "cpus", CPULIST, true }, { "wait_per_run_us", PCT, true },
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -215,6 +223,28 @@ static void check_no_more(const cJSON *item, struct line_ctx *ctx)
 		fail(ctx, item->string, "unexpected key (or out of order)");
 }
 
+/* The five vm_cpus_*_pct come together, only with vCPUs, and sum to 100
+ * (each rounded to 0.005: the sum to 0.025). */
+static void check_holders(const cJSON *r, bool has_vcpus, struct line_ctx *ctx)
+{
+	static const char *const keys[] = { "vm_cpus_own_pct", "vm_cpus_other_vms_pct", "vm_cpus_host_pct",
+					    "vm_cpus_irq_pct", "vm_cpus_idle_pct" };
+	double sum = 0;
+	int present = 0;
+
+	for (size_t i = 0; i < COUNT(keys); i++) {
+		const cJSON *item = cJSON_GetObjectItemCaseSensitive(r, keys[i]);
+		present += item != NULL;
+		sum += cJSON_IsNumber(item) ? item->valuedouble : 0;
+	}
+	if (present != 0 && (present != (int)COUNT(keys) || !has_vcpus))
+		fail(ctx, "vm_cpus_own_pct", "the five vm_cpus shares come together, and only with vCPUs");
+	if (present == (int)COUNT(keys) && fabs(sum - 100.0) > 0.025 + 1e-9)
+		fail(ctx, "vm_cpus_own_pct", "the five vm_cpus shares do not sum to 100");
+	if (cJSON_GetObjectItemCaseSensitive(r, "vm_cpus") && present == 0)
+		fail(ctx, "vm_cpus", "without its shares");
+}
+
 /* vcpu_count decides whether the per-vCPU keys are there. */
 static void check_vm_consistency(const cJSON *r, struct line_ctx *ctx)
 {
@@ -227,6 +257,7 @@ static void check_vm_consistency(const cJSON *r, struct line_ctx *ctx)
 		fail(ctx, "vcpu_count", "vCPU figures present without vCPUs, or missing with them");
 	if (array && cJSON_GetArraySize(array) != (int)count->valuedouble)
 		fail(ctx, "vcpu", "array length differs from vcpu_count");
+	check_holders(r, has_vcpus, ctx);
 }
 
 int main(void)

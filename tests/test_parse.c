@@ -335,6 +335,48 @@ static void proc_stat_cpu_lines(void)
 	CHECK(parse_proc_stat(BYTES(""), &h) != 0);
 }
 
+static void proc_stat_each_cpu(void)
+{
+	struct cpu_line lines[4];
+	/* CPU 1 offline: its line is missing */
+	const char *text = "cpu  9 0 9 9 0 0 0 0 0 0\ncpu0 1 2 3 4 5 6 7 8 9 10\ncpu2 11 0 13 14 0 16 17 0 0 0\nintr 1\n";
+
+	CHECK(parse_proc_stat_cpus(text, strlen(text), lines, 4) == 2);
+	CHECK(lines[0].id == 0 && lines[0].t.user == 1 && lines[0].t.guest_nice == 10);
+	CHECK(lines[1].id == 2 && lines[1].t.system == 13 && lines[1].t.softirq == 17);
+	CHECK(parse_proc_stat_cpus(text, strlen(text), lines, 1) == -ENOSPC);
+	CHECK(parse_proc_stat_cpus(BYTES("cpu 1 2 3 4\ncpu3 1 2 3 4\ncpu3 1 2 3 4\n"), lines, 4) == -EINVAL);
+	CHECK(parse_proc_stat_cpus(BYTES("cpu 1 2 3 4\ncpu0 1 2 3\n"), lines, 4) == -EINVAL);
+	CHECK(parse_proc_stat_cpus(BYTES("cpu 1 2 3 4\ncpu99999999999 1 2 3 4\n"), lines, 4) == -EINVAL);
+}
+
+static bool cpu_list_is(const char *list, size_t ncpus, const char *want)
+{
+	unsigned char mask[8];
+	char back[CPU_LIST_MAX + 1];
+
+	return parse_cpu_list(list, mask, ncpus) == 0 && format_cpu_list(mask, ncpus, back) == 0 &&
+	       strcmp(back, want) == 0;
+}
+
+static void cpu_lists(void)
+{
+	unsigned char mask[8];
+
+	CHECK(cpu_list_is("0-3,8", 64, "0-3,8"));
+	CHECK(cpu_list_is("5", 64, "5"));
+	CHECK(cpu_list_is("0,1,2,7-9", 64, "0-2,7-9"));
+	CHECK(cpu_list_is("2-3,7", 4, "2-3"));        /* past ncpus: left out */
+	CHECK(cpu_list_is("0-4294967295", 8, "0-7")); /* a huge range costs ncpus steps */
+	CHECK(parse_cpu_list("", mask, 64) == -EINVAL);
+	CHECK(parse_cpu_list("3-1", mask, 64) == -EINVAL);
+	CHECK(parse_cpu_list("1,", mask, 64) == -EINVAL);
+	CHECK(parse_cpu_list("1-", mask, 64) == -EINVAL);
+	CHECK(parse_cpu_list("a", mask, 64) == -EINVAL);
+	CHECK(parse_cpu_list("4294967296", mask, 64) == -EINVAL);
+	CHECK(parse_cpu_list("1 ", mask, 64) == -EINVAL);
+}
+
 static bool sanitizes_to(const char *in, size_t len, const char *want)
 {
 	char out[TEXT_UTF8_MAX(64)];
@@ -378,6 +420,8 @@ int main(void)
 	RUN(schedstat_lines);
 	RUN(pid_stat_with_hostile_comm);
 	RUN(proc_stat_cpu_lines);
+	RUN(proc_stat_each_cpu);
+	RUN(cpu_lists);
 	RUN(utf8_guard);
 	qemu_args_free(&args);
 	return check_report("test_parse");
