@@ -67,7 +67,7 @@ tests: $(TEST_BINS) build/spin.img
 # check: unit, golden and CLI tests, then end to end on the real /proc
 # (one after the other: the end-to-end tests measure CPU contention), the
 # field cases on real processes, the outputs' safety, the live text view in
-# tmux, the throttling cases, the daemon, the
+# tmux, the throttling cases, who holds the VMs' CPUs, the daemon, the
 # fleet pipeline (node_exporter, Prometheus, VictoriaMetrics, Alertmanager),
 # and the packages (make deb, dpkg -i/-r/-P; make rpm).
 check: kvmsteal tests
@@ -78,6 +78,7 @@ check: kvmsteal tests
 	LC_ALL=C TZ=UTC bash tests/outputs.sh
 	LC_ALL=C TZ=UTC bash tests/terminal.sh
 	LC_ALL=C TZ=UTC bash tests/cgroup.sh
+	LC_ALL=C TZ=UTC bash tests/holders.sh
 	LC_ALL=C TZ=UTC bash tests/daemon.sh
 	LC_ALL=C TZ=UTC SANITIZE=$(SANITIZE) bash tests/fleet.sh
 	LC_ALL=C TZ=UTC SANITIZE=$(SANITIZE) bash tests/package.sh
@@ -103,6 +104,9 @@ check-outputs: kvmsteal tests
 
 check-cgroup: kvmsteal tests
 	LC_ALL=C TZ=UTC bash tests/cgroup.sh
+
+check-holders: kvmsteal tests
+	LC_ALL=C TZ=UTC bash tests/holders.sh
 
 check-terminal: kvmsteal tests
 	LC_ALL=C TZ=UTC bash tests/terminal.sh
@@ -194,6 +198,6 @@ uninstall:
 clean:
 	rm -rf build kvmsteal
 
-.PHONY: all tests check check-unit check-run check-e2e check-field check-outputs check-cgroup check-daemon check-terminal check-fleet check-package print-version fuzz demo deb rpm install uninstall clean
+.PHONY: all tests check check-unit check-run check-e2e check-field check-outputs check-cgroup check-holders check-daemon check-terminal check-fleet check-package print-version fuzz demo deb rpm install uninstall clean
 
 -include $(wildcard build/*.d build/tests/*.d)

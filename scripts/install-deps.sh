@@ -14,7 +14,7 @@ if [ "${1:-}" = "--test" ]; then
 	shift
 	packages="$packages qemu-system-x86 sysstat jq socat curl prometheus prometheus-node-exporter logrotate rsyslog"
 	packages="$packages systemd man-db util-linux tmux prometheus-alertmanager victoria-metrics python3"
-	packages="$packages dpkg-dev debhelper lintian rpm rpmlint rpm2cpio cpio"
+	packages="$packages dpkg-dev debhelper lintian rpm rpmlint rpm2cpio cpio linux-perf"
 fi
 packages="$packages $*"
 missing=""

@@ -11,14 +11,14 @@
 #include "parse.h"
 #include "width.h"
 
-enum column { C_NAME, C_ID, C_PID, C_VCPUS, C_STEAL, C_MAX, C_ON, C_RUN, C_OTHER, C_THROT, C_CONT, C_CPUS, C_HISTORY,
-	      C_COUNT };
+enum column { C_NAME, C_ID, C_PID, C_VCPUS, C_STEAL, C_MAX, C_ON, C_RUN, C_OTHER, C_THROT, C_CONT, C_WAIT, C_HELD,
+	      C_CPUS, C_HISTORY, C_COUNT };
 
-static const char *const headers[C_COUNT] = { "NAME", "ID",    "PID",   "VCPUS", "STEAL", "MAX",    "ON",
-					      "RUN",  "OTHER", "THROT", "CONT",  "CPUS",  "HISTORY" };
+static const char *const headers[C_COUNT] = { "NAME",  "ID",   "PID",  "VCPUS", "STEAL", "MAX",  "ON",     "RUN",
+					      "OTHER", "THROT", "CONT", "WAIT",  "HELD",  "CPUS", "HISTORY" };
 
 /* The columns a narrow window gives up first (the name shrinks before any). */
-static const enum column drop_order[] = { C_CPUS, C_OTHER, C_ID, C_RUN, C_ON, C_CONT, C_THROT, C_MAX };
+static const enum column drop_order[] = { C_CPUS, C_OTHER, C_ID, C_HELD, C_RUN, C_WAIT, C_ON, C_CONT, C_THROT, C_MAX };
 
 #define NAME_MAX_COLUMNS 40
 #define NAME_MIN_COLUMNS 12
@@ -83,6 +83,36 @@ static void number(char *cell, double value, int decimals)
 	snprintf(cell, CELL_BYTES, "%.*f", decimals, value);
 }
 
+/* The worst vCPU's wait each time it got a CPU: "850us", "3.9ms", "120ms". */
+static void wait_cell(char *cell, double us)
+{
+	if (us < 999.5)
+		snprintf(cell, CELL_BYTES, "%.0fus", us);
+	else if (us < 99950)
+		snprintf(cell, CELL_BYTES, "%.1fms", us / 1000);
+	else
+		snprintf(cell, CELL_BYTES, "%.0fms", us / 1000);
+}
+
+/* Who besides the VM used most of its CPUs: "vms 62", "host 9", "irq 1";
+ * "-" when none of them reached 1 %. */
+static void held_cell(char *cell, const struct vm_holders *h)
+{
+	const char *who = "vms";
+	double most = h->other_vms_pct;
+
+	if (h->host_pct > most) {
+		who = "host";
+		most = h->host_pct;
+	}
+	if (h->irq_pct > most) {
+		who = "irq";
+		most = h->irq_pct;
+	}
+	if (most >= 1.0)
+		snprintf(cell, CELL_BYTES, "%s %.0f", who, most);
+}
+
 static void fill_cells(const struct tick_figures *f, struct row *r, int decimals)
 {
 	const struct vm_figures *vm = r->vm;
@@ -104,6 +134,10 @@ static void fill_cells(const struct tick_figures *f, struct row *r, int decimals
 		number(r->cells[C_RUN], vm->run_avg, decimals);
 		if (worst->cpus)
 			snprintf(r->cells[C_CPUS], CELL_BYTES, "%s", worst->cpus);
+		if (vm->has_wait_per_run)
+			wait_cell(r->cells[C_WAIT], vm->wait_per_run_max_us);
+		if (vm->holders.valid)
+			held_cell(r->cells[C_HELD], &vm->holders);
 	}
 	number(r->cells[C_OTHER], vm->other_wait_pct, decimals);
 	if (vm->has_throttle) {
@@ -270,6 +304,8 @@ static int cell(struct buf *out, const char *text, enum column c, int width, boo
 {
 	if (c == C_CPUS)
 		return fit_cpu_list(out, text, width, utf8);
+	if (c == C_HELD)
+		return appendf(out, "%-*s", width, text);
 	return c == C_ID ? width_fit(out, text, width, utf8) : appendf(out, "%*s", width, text);
 }
 
@@ -306,7 +342,7 @@ static int header_line(struct buf *out, const struct layout *l)
 
 	for (int c = C_ID; c < C_COUNT && !err; c++)
 		if (l->width[c] > 0)
-			err = appendf(out, c == C_ID || c == C_CPUS || c == C_HISTORY ? " %-*s" : " %*s", l->width[c],
+			err = appendf(out, c == C_ID || c == C_HELD || c == C_CPUS || c == C_HISTORY ? " %-*s" : " %*s", l->width[c],
 				      headers[c]);
 	trim_spaces(out, start);
 	return err || buf_append(out, "\n", 1) ? -ENOMEM : 0;

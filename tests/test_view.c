@@ -196,6 +196,11 @@ static void test_table(void)
 		vcpus[2 * i] = (struct vcpu_figures){ .id = 0, .steal_pct = 20.0 - 10 * i, .cpus = "0-1" };
 		vcpus[2 * i + 1] = (struct vcpu_figures){ .id = 1, .steal_pct = 40.0 - 10 * i, .cpus = "0-1" };
 	}
+	/* who holds its CPUs and the worst wait per run, for the first VM only */
+	figs[0].has_wait_per_run = true;
+	figs[0].wait_per_run_max_us = 3949.0;
+	figs[0].holders = (struct vm_holders){ .valid = true, .own_pct = 40, .other_vms_pct = 8, .host_pct = 49.6,
+					      .irq_pct = 0.4, .idle_pct = 2 };
 	CHECK(history_update(&h, &f) == 0);
 	for (int width = 20; width <= 200; width += 3) {
 		struct table_view v = { .width = width, .height = 24, .utf8 = true };
@@ -217,7 +222,8 @@ static void test_table(void)
 	{
 		struct table_view v = { .width = 80, .height = 4, .utf8 = true };
 		CHECK(render(&f, &h, &v, &out) == 0);
-		CHECK(strstr(out.data, "\nproduction-database-server-01 1000     2  30.0 40.0  1 ") != NULL);
+		/* every column fits 80: the long name gives way, cut in its middle */
+		CHECK(strstr(out.data, "\nproducti…rver-01 1000     2  30.0 40.0  1 50.0   0.0 3.9ms host 50 0-1 ") != NULL);
 		CHECK(strstr(out.data, "2 more VMs not shown") != NULL); /* one row fits in 4 lines */
 		CHECK(strstr(out.data, "データ") == NULL);
 	}
@@ -241,8 +247,9 @@ static void test_table(void)
 		struct table_view v = { .width = 0, .sort = TABLE_SORT_NAME, .utf8 = true };
 		CHECK(render(&f, &h, &v, &out) == 0);
 		/* piped: every column, names whole, two decimals, ASCII names as ? when not UTF-8 */
-		CHECK(strstr(out.data, "NAME                          ID  PID VCPUS STEAL   MAX ON   RUN OTHER THROT CONT CPUS HISTORY\n") != NULL);
-		CHECK(strstr(out.data, "\nproduction-database-server-01 -  1000     2 30.00 40.00  1 50.00  0.00     -    - 0-1  ▆\n") != NULL);
+		CHECK(strstr(out.data, "NAME                          ID  PID VCPUS STEAL   MAX ON   RUN OTHER THROT CONT  WAIT HELD    CPUS HISTORY\n") != NULL);
+		CHECK(strstr(out.data, "\nproduction-database-server-01 -  1000     2 30.00 40.00  1 50.00  0.00     -    - 3.9ms host 50 0-1  ▆\n") != NULL);
+		CHECK(strstr(out.data, "\nweb-🚀-01                     -  1002     2 10.00 20.00  1 50.00  0.00     -    -     - -       0-1  ▅\n") != NULL);
 		CHECK(strstr(out.data, "\x1b") == NULL);
 	}
 	{ /* the host summary against figures worked out by hand: busy = 100 - idle

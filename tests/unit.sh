@@ -58,14 +58,14 @@ jq -r 'select(.record == "vm") | [(.vcpu_steal_pct_max // -1), .vm_name, (.vm_id
 check "--format text: the NDJSON's figures, worst steal first, the worst vCPU's id" diff -u "$tmp/table.want" "$tmp/table.got"
 check "--format text: three VM lines, web01 first" test "$(wc -l <"$tmp/table.got")/$(head -c 5 "$tmp/table.got")" = "3/web01"
 ./kvmsteal --proc-root tests/fixtures/basic/t1 --interval 0.1 --count 2 --format text >"$tmp/text.out"
-check "--format text: a header line per tick" test "$(grep -Ec '^NAME +ID +PID VCPUS STEAL +MAX ON +RUN OTHER THROT CONT CPUS HISTORY$' "$tmp/text.out")" -eq 2
+check "--format text: a header line per tick" test "$(grep -Ec '^NAME +ID +PID VCPUS STEAL +MAX ON +RUN OTHER THROT CONT +WAIT HELD +CPUS HISTORY$' "$tmp/text.out")" -eq 2
 check "--format text piped: no control sequence" sh -c "! grep -q \"\$(printf '\\033')\" '$tmp/text.out'"
 ./build/golden tests/fixtures/cgroup-v2/t0 tests/fixtures/cgroup-v2/t1 --cgroup-roots tests/fixtures/cgroup-v2/cg0 \
 	tests/fixtures/cgroup-v2/cg1 --text >"$tmp/cgtext.out"
-check "--format text with --cgroup-root: throttled, contention and the worst vCPU's cpus" \
-	grep -Eq '^libvirt-web +- +7100 +2 +15\.00 +20\.00 +1 +50\.00 +0\.00 +11\.50 +3\.50 0-1$' "$tmp/cgtext.out"
+check "--format text with --cgroup-root: throttled, contention, the worst wait per run, who holds the CPUs, the worst vCPU's cpus" \
+	grep -Eq '^libvirt-web +- +7100 +2 +15\.00 +20\.00 +1 +50\.00 +0\.00 +11\.50 +3\.50 +1\.6ms vms 73 0-1$' "$tmp/cgtext.out"
 check "--format text without cgroup figures: - in those columns" \
-	sh -c "./build/golden tests/fixtures/basic/t0 tests/fixtures/basic/t1 --text | grep -Eq '^web01 .* - +- 0-1\$'"
+	sh -c "./build/golden tests/fixtures/basic/t0 tests/fixtures/basic/t1 --text | grep -Eq '^web01 .* - +- +4\.3ms vms 22 +0-1\$'"
 
 
 echo
