@@ -83,19 +83,24 @@ static void number(char *cell, double value, int decimals)
 	snprintf(cell, CELL_BYTES, "%.*f", decimals, value);
 }
 
-/* The worst vCPU's wait each time it got a CPU: "850us", "3.9ms", "120ms". */
+/* The worst vCPU's wait each time it got a CPU, in 5 columns: "850us",
+ * "3.9ms", "120ms", "1.5s", "12s". */
 static void wait_cell(char *cell, double us)
 {
 	if (us < 999.5)
 		snprintf(cell, CELL_BYTES, "%.0fus", us);
-	else if (us < 99950)
-		snprintf(cell, CELL_BYTES, "%.1fms", us / 1000);
+	else if (us < 9950)
+		snprintf(cell, CELL_BYTES, "%.1fms", us / 1e3);
+	else if (us < 999500)
+		snprintf(cell, CELL_BYTES, "%.0fms", us / 1e3);
+	else if (us < 9.95e6)
+		snprintf(cell, CELL_BYTES, "%.1fs", us / 1e6);
 	else
-		snprintf(cell, CELL_BYTES, "%.0fms", us / 1000);
+		snprintf(cell, CELL_BYTES, "%.0fs", us / 1e6);
 }
 
-/* Who besides the VM used most of its CPUs: "vms 62", "host 9", "irq 1";
- * "-" when none of them reached 1 %. */
+/* Who besides the VM used most of its CPUs, in 7 columns: "vms 62",
+ * "host 9", "irq 1" (99: 99 or more); "-" when none of them reached 1 %. */
 static void held_cell(char *cell, const struct vm_holders *h)
 {
 	const char *who = "vms";
@@ -110,7 +115,7 @@ static void held_cell(char *cell, const struct vm_holders *h)
 		most = h->irq_pct;
 	}
 	if (most >= 1.0)
-		snprintf(cell, CELL_BYTES, "%s %.0f", who, most);
+		snprintf(cell, CELL_BYTES, "%s %.0f", who, most < 99 ? most : 99.0);
 }
 
 static void fill_cells(const struct tick_figures *f, struct row *r, int decimals)
@@ -196,11 +201,15 @@ static int middle_width(const struct layout *l)
 	return total;
 }
 
-/* Natural widths: the widest cell or header of each column. */
+/* Natural widths: the widest cell or header of each column; WAIT and HELD
+ * as wide as their widest value ("9.9ms", "host 99"), so that the columns
+ * do not move from tick to tick as their figures change. */
 static void natural_widths(const struct row *rows, size_t n, struct layout *l, bool utf8)
 {
 	for (int c = 0; c < C_COUNT; c++)
 		l->width[c] = (int)strlen(headers[c]);
+	l->width[C_WAIT] = 5;
+	l->width[C_HELD] = 7;
 	for (size_t i = 0; i < n; i++) {
 		for (int c = C_ID; c < C_HISTORY; c++)
 			l->width[c] = max_int(l->width[c], (int)strlen(rows[i].cells[c]));
@@ -236,6 +245,9 @@ static void fit_to(struct layout *l, const struct row *rows, size_t n, int width
 			l->width[c] = 0;
 	if (l->width[C_CPUS] > CPUS_MAX_COLUMNS)
 		l->width[C_CPUS] = CPUS_MAX_COLUMNS;
+	/* OTHER (the I/O threads' wait) gives way to a name that would be cut */
+	if (width - middle_width(l) - 1 - HISTORY_MIN < l->name_natural)
+		l->width[C_OTHER] = 0;
 	while ((avail = width - middle_width(l)) < name_min && dropped < droppable)
 		l->width[drop_order[dropped++]] = 0;
 	l->width[C_HISTORY] = 0;

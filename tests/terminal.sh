@@ -89,7 +89,7 @@ check "in place: the same rows in the same order (by name) two captures apart" \
 check "in place: new figures in the second capture" test "$(sed -n '3,6p' "$tmp/n1")" != "$(sed -n '3,6p' "$tmp/n2")"
 names_in_order=$(sed -n '3,6p' "$tmp/n1" | cut -d' ' -f1 | tr '\n' ' ')
 check "sorted by name: the rows in name order (bytes: ASCII, then the emoji's, then the CJK's): $names_in_order" \
-	grep -Eqx 'production[^ ]*-01 production[^ ]*-02 web-🚀-01 データベース-01 ' <<<"$names_in_order"
+	grep -Eqx 'produc[^ ]*-01 produc[^ ]*-02 web-🚀-01 データベース-01 ' <<<"$names_in_order"
 pid_ends "$tmp/s1" >"$tmp/pid_ends"
 check "aligned: every row's PID ends in the header's PID column, CJK and emoji rows too ($(sort -u "$tmp/pid_ends" | tr '\n' ' '))" \
 	test "$(wc -l <"$tmp/pid_ends")/$(sort -u "$tmp/pid_ends" | wc -l)" = "5/1"
