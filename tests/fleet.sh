@@ -66,8 +66,8 @@ prometheus-alertmanager --config.file="$tmp/am.yml" --storage.path="$tmp/am" \
 pids+=($!)
 sed -e 's/for: 15m/for: 10s/' -e "s/\[5m\]/[${WINDOW}s]/g" -e 's/ > 180$/ > 8/' -e 's/\[3m\]/[8s]/' \
 	scripts/dist/prometheus/kvmsteal.rules.yml >"$tmp/rules.yml"
-check "test rules: durations shortened (3 for:, 2 rate windows, 2 stale thresholds)" \
-	test "$(diff scripts/dist/prometheus/kvmsteal.rules.yml "$tmp/rules.yml" | grep -c '^>')" = 7
+check "test rules: durations shortened (3 for:, 4 rate windows, 2 stale thresholds)" \
+	test "$(diff scripts/dist/prometheus/kvmsteal.rules.yml "$tmp/rules.yml" | grep -c '^>')" = 9
 check "test rules: promtool check rules" promtool check rules "$tmp/rules.yml" >/dev/null
 cat >"$tmp/prometheus.yml" <<EOF
 global: { scrape_interval: 1s, evaluation_interval: 1s }
@@ -210,14 +210,21 @@ check "the real host's VMs carry Proxmox's vm_id" \
 	test "$(curl -sf "http://127.0.0.1:$p_prom/api/v1/query" --data-urlencode 'query=count(kvm_vm_info{instance="hv-c",vm_id=~"10[01]"})' |
 		jq -r '.data.result[0].value[1]')" = 2
 
+# Who holds each VM's CPUs, through the live Prometheus: every VM of the
+# three hosts has its five holders' shares, summing to 1.
+check "vm:kvm_vm_cpus_seconds:ratio_rate5m: six VMs, five holders each, each VM's shares summing to 1 (within 0.001)" \
+	test "$(curl -sf "http://127.0.0.1:$p_prom/api/v1/query" \
+		--data-urlencode 'query=count(count without (holder) (vm:kvm_vm_cpus_seconds:ratio_rate5m) == 5 and abs(sum without (holder) (vm:kvm_vm_cpus_seconds:ratio_rate5m) - 1) < 0.001)' |
+		jq -r '.data.result[0].value[1]')" = 6
+
 # The series a VM costs the fleet, counted from the textfiles (README, "From
-# one host to a fleet"): 5 a VM and 2 a vCPU, and with --cgroup-root 1 more
-# (throttled) and 1 more where a limit is found.
+# one host to a fleet"): 10 a VM (5 of them who holds its CPUs) and 3 a vCPU,
+# and with --cgroup-root 1 more (throttled) and 1 more where a limit is found.
 series() { grep -c "vm_name=\"$2\"" "$tmp/$1/textfile/kvmsteal.prom"; }
 echo "# textfile series: db-01 (4 vCPUs) $(series hv-a db-01), web-01 (2) $(series hv-a web-01)," \
 	"batch-01 (2, --cgroup-root, limited) $(series hv-b batch-01), cache-01 (2, --cgroup-root) $(series hv-b cache-01)"
-check "series per VM: 5 + 2 a vCPU, + 1 with --cgroup-root, + 1 with a limit" \
-	test "$(series hv-a db-01) $(series hv-a web-01) $(series hv-b batch-01) $(series hv-b cache-01)" = "13 9 11 10"
+check "series per VM: 10 + 3 a vCPU, + 1 with --cgroup-root, + 1 with a limit" \
+	test "$(series hv-a db-01) $(series hv-a web-01) $(series hv-b batch-01) $(series hv-b cache-01)" = "22 16 18 17"
 
 echo "== one agent stops: KvmstealStale for its host only"
 kill "${agent[hv-b]}"
