@@ -69,7 +69,8 @@ tests: $(TEST_BINS) build/spin.img
 # field cases on real processes, the outputs' safety, the live text view in
 # tmux, the throttling cases, who holds the VMs' CPUs, the daemon, the
 # fleet pipeline (node_exporter, Prometheus, VictoriaMetrics, Alertmanager),
-# and the packages (make deb, dpkg -i/-r/-P; make rpm).
+# the packages (make deb, dpkg -i/-r/-P; make rpm), and Debian 13 in a
+# debootstrap chroot (the README's commands, the package there).
 check: kvmsteal tests
 	LC_ALL=C TZ=UTC bash tests/unit.sh
 	LC_ALL=C TZ=UTC bash tests/run.sh
@@ -82,6 +83,7 @@ check: kvmsteal tests
 	LC_ALL=C TZ=UTC bash tests/daemon.sh
 	LC_ALL=C TZ=UTC SANITIZE=$(SANITIZE) bash tests/fleet.sh
 	LC_ALL=C TZ=UTC SANITIZE=$(SANITIZE) bash tests/package.sh
+	LC_ALL=C TZ=UTC SANITIZE=$(SANITIZE) bash tests/trixie.sh
 
 # The unit loop: no root, QEMU, tmux, daemon or network; seconds.
 check-unit: kvmsteal tests
@@ -116,6 +118,9 @@ check-fleet: kvmsteal tests
 
 check-package: kvmsteal tests
 	LC_ALL=C TZ=UTC SANITIZE=$(SANITIZE) bash tests/package.sh
+
+check-trixie: kvmsteal tests
+	LC_ALL=C TZ=UTC SANITIZE=$(SANITIZE) bash tests/trixie.sh
 
 # The one version number: --version, the man page, both changelogs' entries
 # and the package names take it from here.
@@ -156,6 +161,7 @@ install: kvmsteal build/kvmsteal.service build/kvmsteal.8
 	install -D -m 0644 scripts/dist/kvmsteal.sysusers $(DESTDIR)$(SYSUSERSDIR)/kvmsteal.conf
 	install -D -m 0644 scripts/dist/kvmsteal.logrotate $(DESTDIR)$(SYSCONFDIR)/logrotate.d/kvmsteal
 	install -D -m 0644 scripts/dist/prometheus/kvmsteal.rules.yml $(DESTDIR)$(DATADIR)/kvmsteal/prometheus/kvmsteal.rules.yml
+	install -D -m 0644 scripts/dist/grafana/kvmsteal.json $(DESTDIR)$(DATADIR)/kvmsteal/grafana/kvmsteal.json
 
 # Packages, from a copy of the sources laid out under build/ (the packaging
 # files live in scripts/dist/); each leaves its package in build/.
@@ -193,11 +199,12 @@ rpm:
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/kvmsteal $(DESTDIR)$(MANDIR)/man8/kvmsteal.8 \
 		$(DESTDIR)$(UNITDIR)/kvmsteal.service $(DESTDIR)$(SYSUSERSDIR)/kvmsteal.conf \
-		$(DESTDIR)$(SYSCONFDIR)/logrotate.d/kvmsteal $(DESTDIR)$(DATADIR)/kvmsteal/prometheus/kvmsteal.rules.yml
+		$(DESTDIR)$(SYSCONFDIR)/logrotate.d/kvmsteal $(DESTDIR)$(DATADIR)/kvmsteal/prometheus/kvmsteal.rules.yml \
+		$(DESTDIR)$(DATADIR)/kvmsteal/grafana/kvmsteal.json
 
 clean:
 	rm -rf build kvmsteal
 
-.PHONY: all tests check check-unit check-run check-e2e check-field check-outputs check-cgroup check-holders check-daemon check-terminal check-fleet check-package print-version fuzz demo deb rpm install uninstall clean
+.PHONY: all tests check check-unit check-run check-e2e check-field check-outputs check-cgroup check-holders check-daemon check-terminal check-fleet check-package check-trixie print-version fuzz demo deb rpm install uninstall clean
 
 -include $(wildcard build/*.d build/tests/*.d)

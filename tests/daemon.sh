@@ -24,7 +24,8 @@ done
 # --- make install / uninstall ------------------------------------------------
 make -s install PREFIX=/usr DESTDIR="$tmp/root" >/dev/null
 for f in usr/sbin/kvmsteal usr/share/man/man8/kvmsteal.8 usr/lib/systemd/system/kvmsteal.service \
-	usr/lib/sysusers.d/kvmsteal.conf etc/logrotate.d/kvmsteal; do
+	usr/lib/sysusers.d/kvmsteal.conf etc/logrotate.d/kvmsteal usr/share/kvmsteal/prometheus/kvmsteal.rules.yml \
+	usr/share/kvmsteal/grafana/kvmsteal.json; do
 	check "make install: $f" test -s "$tmp/root/$f"
 done
 check "installed unit runs /usr/sbin/kvmsteal" grep -qx 'ExecStart=/usr/sbin/kvmsteal --output /var/log/kvmsteal/kvmsteal.ndjson' \

@@ -93,7 +93,7 @@ for h in a b c; do
 	mkdir -p "$tmp/hv-$h/textfile"
 	port_var=p_$h
 	setpriv --reuid=prometheus --regid=prometheus --clear-groups prometheus-node-exporter \
-		--web.listen-address="127.0.0.1:${!port_var}" --collector.disable-defaults --collector.textfile \
+		--web.listen-address="127.0.0.1:${!port_var}" --collector.disable-defaults --collector.textfile --collector.cpu \
 		--collector.textfile.directory="$tmp/hv-$h/textfile" >"$tmp/ne-$h.log" 2>&1 &
 	pids+=($!)
 done
@@ -225,6 +225,53 @@ echo "# textfile series: db-01 (4 vCPUs) $(series hv-a db-01), web-01 (2) $(seri
 	"batch-01 (2, --cgroup-root, limited) $(series hv-b batch-01), cache-01 (2, --cgroup-root) $(series hv-b cache-01)"
 check "series per VM: 10 + 3 a vCPU, + 1 with --cgroup-root, + 1 with a limit" \
 	test "$(series hv-a db-01) $(series hv-a web-01) $(series hv-b batch-01) $(series hv-b cache-01)" = "22 16 18 17"
+
+echo "== the Grafana dashboard: every panel's query on the live stores, the JSON against Grafana's schema"
+dash=scripts/dist/grafana/kvmsteal.json
+# What Grafana would send with Host and VM set to All (allValue .*) and its
+# intervals filled in: $__rate_interval is the rules' window here (20 s).
+grafana_expr() { sed -e 's/\$instance/.*/g' -e 's/\$vm/.*/g' -e "s/\\\$__rate_interval/${WINDOW}s/g" \
+	-e 's/\$__interval/1s/g' -e 's/\$__range/1m/g' <<<"$1"; }
+# instances STORE EXPR: the instances of the query's series, sorted, on one line
+instances() {
+	curl -sf "$1/api/v1/query" --data-urlencode "query=$2" |
+		jq -r 'select(.status == "success") | [.data.result[].metric.instance // "-"] | unique | join(" ")'
+}
+jq -r '.panels[] | select(.targets) | .title as $t | .targets[] | [$t, .refId, .expr] | @tsv' "$dash" >"$tmp/panels.tsv"
+check "dashboard: 17 panel queries found" test "$(wc -l <"$tmp/panels.tsv")" = 17
+while IFS=$'\t' read -r title ref expr; do
+	q=$(grafana_expr "$expr")
+	for store in "prom $p_prom" "vm $p_vm"; do
+		set -- $store
+		got=$(instances "http://127.0.0.1:$2" "$q")
+		case "$expr" in
+		*throttled*|*limit*) want="hv-b" ;; # only the agent with --cgroup-root
+		*) want="hv-a hv-b hv-c" ;;
+		esac
+		check "dashboard \"$title\" $ref ($1): accepted, series from $want (got: ${got:-none})" test "$got" = "$want"
+	done
+done <"$tmp/panels.tsv"
+check "dashboard: the Host variable lists the three hosts" \
+	test "$(curl -sf "http://127.0.0.1:$p_prom/api/v1/label/instance/values" --data-urlencode 'match[]=kvm_vm_info' |
+		jq -r '.data | join(" ")')" = "hv-a hv-b hv-c"
+check "dashboard: the VM variable lists the six VMs" \
+	test "$(curl -sf "http://127.0.0.1:$p_prom/api/v1/label/vm_name/values" --data-urlencode 'match[]=kvm_vm_info{instance=~".*"}' |
+		jq -r '.data | length')" = 6
+# Grafana's dashboard model as TypeScript types (@grafana/schema, fetched by
+# install-deps.sh --test with its lockfile): the JSON as an object literal of
+# type Dashboard, so that a missing, misnamed or mistyped key fails tsc.
+schema_types=tests/grafana/node_modules/@grafana/schema/dist/types/raw/dashboard/x/types.gen.d.ts
+typecheck() { # typecheck JSON: tsc on the JSON as a Dashboard
+	rm -rf "$tmp/ts" && mkdir "$tmp/ts" && cp "$schema_types" "$tmp/ts/types.gen.d.ts"
+	{ echo 'import type { Dashboard } from "./types.gen";'; printf 'export const dashboard: Dashboard = '; cat "$1"; echo ';'; } \
+		>"$tmp/ts/check.ts"
+	tsc --noEmit --strict --target es2019 --module commonjs "$tmp/ts/check.ts" >"$tmp/ts/tsc.log" 2>&1
+}
+check "dashboard: the JSON is a Dashboard of @grafana/schema $(jq -r .version tests/grafana/node_modules/@grafana/schema/package.json 2>/dev/null) (tsc)" \
+	typecheck "$dash"
+sed -n 1,5p "$tmp/ts/tsc.log"
+jq '.panels[1].gridpos = .panels[1].gridPos' "$dash" >"$tmp/misnamed.json"
+if typecheck "$tmp/misnamed.json"; then fail "dashboard: tsc accepted a misnamed key"; else pass "dashboard: tsc rejects a misnamed key (gridpos)"; fi
 
 echo "== one agent stops: KvmstealStale for its host only"
 kill "${agent[hv-b]}"

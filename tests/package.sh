@@ -22,6 +22,14 @@ version=$(make -s -f Makefile print-version)
 [ -n "${SANITIZE:-}" ] && [ "$SANITIZE" != 0 ] && echo "SKIP by design: SANITIZE=1: the packages are built with the distribution's flags; the plain pass runs this test" && exit 0
 [ "$(id -u)" = 0 ] || skip_all "dpkg -i needs root"
 
+# Where this release's systemd wants a package's unit: Debian 12 keeps
+# /lib/systemd/system, Debian 13 (merged /usr) wants /usr/lib/systemd/system.
+. /etc/os-release
+case "${ID:-}:${VERSION_ID:-}" in
+debian:11|debian:12) unitdir=/lib/systemd/system ;;
+*) unitdir=/usr/lib/systemd/system ;;
+esac
+
 deb_tests() {
 	local deb="build/kvmsteal_${version}_$(dpkg --print-architecture).deb"
 	echo "== make deb"
@@ -33,8 +41,13 @@ deb_tests() {
 	check "Depends: only the shared libraries dh_shlibdeps found (libc6, libcjson1)" \
 		test "$(dpkg-deb -f "$deb" Depends | tr ',' '\n' | sed 's/ *(.*//; s/^ *//' | sort | tr '\n' ' ')" = "libc6 libcjson1 "
 	dpkg-deb -c "$deb" | awk '{ print $1, $2, $NF }' >"$tmp/contents"
-	check "contents: binary, man page, unit, sysusers, logrotate, rules, README" \
-		test "$(awk '$1 !~ /^d/ { print $3 }' "$tmp/contents" | sort | tr '\n' ' ')" = "./etc/logrotate.d/kvmsteal ./lib/systemd/system/kvmsteal.service ./usr/lib/sysusers.d/kvmsteal.conf ./usr/sbin/kvmsteal ./usr/share/doc/kvmsteal/README.md ./usr/share/doc/kvmsteal/changelog.gz ./usr/share/doc/kvmsteal/copyright ./usr/share/kvmsteal/prometheus/kvmsteal.rules.yml ./usr/share/man/man8/kvmsteal.8.gz "
+	local want
+	want=$(printf '%s\n' ./etc/logrotate.d/kvmsteal ".$unitdir/kvmsteal.service" ./usr/lib/sysusers.d/kvmsteal.conf \
+		./usr/sbin/kvmsteal ./usr/share/doc/kvmsteal/README.md ./usr/share/doc/kvmsteal/changelog.gz \
+		./usr/share/doc/kvmsteal/copyright ./usr/share/kvmsteal/grafana/kvmsteal.json \
+		./usr/share/kvmsteal/prometheus/kvmsteal.rules.yml ./usr/share/man/man8/kvmsteal.8.gz | sort | tr '\n' ' ')
+	check "contents: binary, man page, unit (in $unitdir, $PRETTY_NAME), sysusers, logrotate, rules, dashboard, README" \
+		test "$(awk '$1 !~ /^d/ { print $3 }' "$tmp/contents" | sort | tr '\n' ' ')" = "$want"
 	check "contents: every file root:root" test "$(awk '$2 != "root/root"' "$tmp/contents" | wc -l)" = 0
 	check "version: the changelog's ($(dpkg-deb -f "$deb" Version)) is the Makefile's ($version)" \
 		test "$(dpkg-deb -f "$deb" Version)" = "$version"
@@ -52,13 +65,14 @@ deb_tests() {
 	echo "== dpkg -i (systemd is not PID 1 here: the unit is enabled, not started)"
 	dpkg -i "$deb" >"$tmp/install.log" 2>&1
 	check "dpkg -i: exit 0 ($?)" test $? -eq 0 || cat "$tmp/install.log"
-	for f in /usr/sbin/kvmsteal /usr/share/man/man8/kvmsteal.8.gz /lib/systemd/system/kvmsteal.service \
+	for f in /usr/sbin/kvmsteal /usr/share/man/man8/kvmsteal.8.gz "$unitdir/kvmsteal.service" \
 		/usr/lib/sysusers.d/kvmsteal.conf /etc/logrotate.d/kvmsteal /usr/share/kvmsteal/prometheus/kvmsteal.rules.yml \
+		/usr/share/kvmsteal/grafana/kvmsteal.json \
 		/usr/share/doc/kvmsteal/README.md; do
 		check "installed: $f" test -s "$f"
 	done
 	check "the unit runs the installed binary" grep -qx 'ExecStart=/usr/sbin/kvmsteal --output /var/log/kvmsteal/kvmsteal.ndjson' \
-		/lib/systemd/system/kvmsteal.service
+		"$unitdir/kvmsteal.service"
 	check "the unit is enabled (multi-user.target.wants)" test -L /etc/systemd/system/multi-user.target.wants/kvmsteal.service
 	check "the user kvmsteal: made by systemd-sysusers, no login, no home" \
 		test "$(getent passwd kvmsteal | cut -d: -f6,7)" = "/nonexistent:/usr/sbin/nologin"
@@ -132,7 +146,7 @@ rpm_tests() {
 	check "%changelog: an entry for $version-1" sh -c "rpm -qp --changelog '$rpm' | head -n 1 | grep -q -- '- $version-1\$'"
 	rpm -qpl "$rpm" | grep -v '^/usr/lib/.build-id' >"$tmp/rpm.files"
 	check "files: binary, man page, unit, sysusers, logrotate, rules, README, log directory" \
-		test "$(tr '\n' ' ' <"$tmp/rpm.files")" = "/etc/logrotate.d/kvmsteal /usr/lib/systemd/system/kvmsteal.service /usr/lib/sysusers.d/kvmsteal.conf /usr/sbin/kvmsteal /usr/share/doc/kvmsteal-$version /usr/share/doc/kvmsteal-$version/README.md /usr/share/kvmsteal /usr/share/kvmsteal/prometheus /usr/share/kvmsteal/prometheus/kvmsteal.rules.yml /usr/share/man/man8/kvmsteal.8 /var/log/kvmsteal "
+		test "$(tr '\n' ' ' <"$tmp/rpm.files")" = "/etc/logrotate.d/kvmsteal /usr/lib/systemd/system/kvmsteal.service /usr/lib/sysusers.d/kvmsteal.conf /usr/sbin/kvmsteal /usr/share/doc/kvmsteal-$version /usr/share/doc/kvmsteal-$version/README.md /usr/share/kvmsteal /usr/share/kvmsteal/grafana /usr/share/kvmsteal/grafana/kvmsteal.json /usr/share/kvmsteal/prometheus /usr/share/kvmsteal/prometheus/kvmsteal.rules.yml /usr/share/man/man8/kvmsteal.8 /var/log/kvmsteal "
 	check "logrotate file: %config(noreplace)" test "$(rpm -qp --configfiles "$rpm")" = /etc/logrotate.d/kvmsteal
 	check "log directory: kvmsteal:kvmsteal 0750" \
 		sh -c "rpm -qp --qf '[%{FILEMODES:perms} %{FILEUSERNAME}:%{FILEGROUPNAME} %{FILENAMES}\n]' '$rpm' | grep -qx 'drwxr-x--- kvmsteal:kvmsteal /var/log/kvmsteal'"
