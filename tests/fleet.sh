@@ -252,10 +252,10 @@ while IFS=$'\t' read -r title ref expr; do
 	done
 done <"$tmp/panels.tsv"
 check "dashboard: the Host variable lists the three hosts" \
-	test "$(curl -sf "http://127.0.0.1:$p_prom/api/v1/label/instance/values" --data-urlencode 'match[]=kvm_vm_info' |
+	test "$(curl -sfG "http://127.0.0.1:$p_prom/api/v1/label/instance/values" --data-urlencode 'match[]=kvm_vm_info' |
 		jq -r '.data | join(" ")')" = "hv-a hv-b hv-c"
 check "dashboard: the VM variable lists the six VMs" \
-	test "$(curl -sf "http://127.0.0.1:$p_prom/api/v1/label/vm_name/values" --data-urlencode 'match[]=kvm_vm_info{instance=~".*"}' |
+	test "$(curl -sfG "http://127.0.0.1:$p_prom/api/v1/label/vm_name/values" --data-urlencode 'match[]=kvm_vm_info{instance=~".*"}' |
 		jq -r '.data | length')" = 6
 # Grafana's dashboard model as TypeScript types (@grafana/schema, fetched by
 # install-deps.sh --test with its lockfile): the JSON as an object literal of
