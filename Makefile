@@ -79,7 +79,7 @@ check: kvmsteal tests
 	LC_ALL=C TZ=UTC bash tests/outputs.sh
 	LC_ALL=C TZ=UTC bash tests/terminal.sh
 	LC_ALL=C TZ=UTC bash tests/cgroup.sh
-	LC_ALL=C TZ=UTC bash tests/holders.sh
+	LC_ALL=C TZ=UTC SANITIZE=$(SANITIZE) bash tests/holders.sh
 	LC_ALL=C TZ=UTC bash tests/daemon.sh
 	LC_ALL=C TZ=UTC SANITIZE=$(SANITIZE) bash tests/fleet.sh
 	LC_ALL=C TZ=UTC SANITIZE=$(SANITIZE) bash tests/package.sh
@@ -108,7 +108,7 @@ check-cgroup: kvmsteal tests
 	LC_ALL=C TZ=UTC bash tests/cgroup.sh
 
 check-holders: kvmsteal tests
-	LC_ALL=C TZ=UTC bash tests/holders.sh
+	LC_ALL=C TZ=UTC SANITIZE=$(SANITIZE) bash tests/holders.sh
 
 check-terminal: kvmsteal tests
 	LC_ALL=C TZ=UTC bash tests/terminal.sh

@@ -20,7 +20,7 @@ if [ "${1:-}" = "--test" ]; then
 	tests=yes
 	packages="$packages qemu-system-x86 sysstat jq socat curl prometheus prometheus-node-exporter logrotate rsyslog"
 	packages="$packages systemd man-db util-linux tmux prometheus-alertmanager victoria-metrics python3"
-	packages="$packages dpkg-dev debhelper build-essential lintian rpm rpmlint rpm2cpio cpio linux-perf node-typescript debootstrap"
+	packages="$packages dpkg-dev debhelper build-essential lintian rpm rpmlint rpm2cpio cpio elfutils linux-perf node-typescript debootstrap"
 	command -v npm >/dev/null || packages="$packages npm" # a NodeSource nodejs brings its own
 fi
 packages="$packages $*"

@@ -54,15 +54,23 @@ else
 	mkdir -p "$cache_dir" && tar -cf "$cache.$$" -C "$root" . && mv "$cache.$$" "$cache"
 	echo "# debootstrap --variant=minbase trixie in $((SECONDS - start)) s (cached as $cache)"
 fi
+chmod 755 "$root" # a system's / (mktemp's 0700, kept in the tarball, locked the package's user out of its libraries)
 check "the chroot is Debian 13" grep -q '^VERSION_ID="13"' "$root/etc/os-release"
 for m in proc sys dev dev/pts; do mount --bind "/$m" "$root/$m"; done
+# The host's network as it is: its resolver, and the CA bundle Node.js is
+# told to trust here (NODE_EXTRA_CA_CERTS: this workplace's egress inspects
+# TLS) for npm's fetch of the dashboard schema
 cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null
+extra_ca=""
+if [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && [ -r "$NODE_EXTRA_CA_CERTS" ]; then
+	cp "$NODE_EXTRA_CA_CERTS" "$root/etc/host-extra-ca.crt" && extra_ca="NODE_EXTRA_CA_CERTS=/etc/host-extra-ca.crt"
+fi
 
 # A clean copy of the tree: the files git knows, as they are now (no build output)
 mkdir -p "$root/root/kvmsteal"
 git ls-files -z --cached --others --exclude-standard | xargs -0 cp --parents -t "$root/root/kvmsteal" 2>/dev/null ||
 	tar -cf - --exclude=./build --exclude=./.git . | tar -xf - -C "$root/root/kvmsteal"
-in_chroot() { chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LC_ALL=C.UTF-8 TERM=dumb CI="${CI:-}" \
+in_chroot() { chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LC_ALL=C.UTF-8 TERM=dumb CI="${CI:-}" $extra_ca \
 	bash -c "cd /root/kvmsteal && $1"; }
 
 echo "== the README's first command: ./scripts/install-deps.sh && make demo"
