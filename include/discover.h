@@ -43,6 +43,7 @@ struct thread_entry {
 	bool just_opened;  /* its stat was read this tick already */
 	uint8_t name_checks; /* ticks left to look at its name again: QEMU
 	                        names a new thread just after creating it */
+	char comm[COMM_MAX]; /* its name when last read (the VM screen lists other threads by it) */
 	bool sampled;        /* wait_ns holds its previous schedstat (2) */
 	uint64_t wait_ns;    /* schedstat (2) at the previous tick: a vCPU that waits is looked at again */
 	char *cpus;          /* a vCPU's Cpus_allowed_list, owned; NULL if unknown */

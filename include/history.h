@@ -39,4 +39,19 @@ float history_at(const struct vm_history *vm, unsigned ago);
 
 void history_free(struct history *h);
 
+/* The vCPUs of one VM (the one selected in the view) over the ticks since it
+ * was selected: a steal series per vCPU, in a vm_history whose pid field
+ * holds the vCPU's id.  A VM that is not (pid, starttime) starts it again. */
+struct vcpu_history {
+	int pid;
+	uint64_t starttime;
+	struct vm_history *vcpus; /* sorted by id */
+	size_t count, cap;
+};
+
+/* Adds the tick of the VM (pid, starttime), when figures has it.  0 or -ENOMEM. */
+int vcpu_history_update(struct vcpu_history *h, const struct tick_figures *figures, int pid, uint64_t starttime);
+const struct vm_history *vcpu_history_find(const struct vcpu_history *h, int id);
+void vcpu_history_free(struct vcpu_history *h);
+
 #endif

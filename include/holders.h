@@ -20,8 +20,9 @@
 #include "rate.h"
 #include "snapshot.h"
 
-/* Fills out->vms[i].holders for every VM with vCPU figures, when both
- * snapshots have per-CPU lines.  0 or -ENOMEM. */
+/* Fills out->vms[i].holders for every VM with vCPU figures, and out->cpus
+ * (each online CPU's busy and VM shares), when both snapshots have per-CPU
+ * lines.  0 or -ENOMEM. */
 int holders_compute(const struct snapshot *prev, const struct snapshot *cur, long clk_tck,
 		    struct tick_figures *out);
 

@@ -27,8 +27,17 @@ struct vcpu_figures {
 	const char *cpus;          /* Cpus_allowed_list (in the current snapshot), or NULL */
 	const struct cgroup_links *cg; /* the cgroups on its path (in the current snapshot) */
 	bool cg_moved;             /* its path is not the one of the previous snapshot */
+	const char *cgroup;        /* with --cgroup-root: its own cgroup's directory under the root, or NULL */
 	bool has_throttled;        /* its own cgroup is limited and holds no other vCPU of the VM */
 	double throttled_pct;      /* the part of steal_pct that limit caused */
+};
+
+/* A thread of a VM that is not a vCPU (or may be one: vcpu_source none),
+ * for the view's VM screen. */
+struct thread_figures {
+	int tid;
+	const char *comm;  /* its name, in the current snapshot (untrusted) */
+	double wait_pct, run_pct;
 };
 
 /* Who used the host CPUs the VM's vCPU threads may run on (holders.h):
@@ -65,6 +74,8 @@ struct vm_figures {
 	bool has_wait_per_run;      /* a vCPU got a CPU within the interval */
 	double wait_per_run_max_us; /* the worst vCPU's wait_per_run_us */
 	struct vm_holders holders;
+	size_t thread_first;        /* its other and unknown threads: into tick_figures.threads, by tid */
+	size_t thread_count;
 };
 
 /* mpstat semantics: percent of all CPUs; user and nice without guest time. */
@@ -74,6 +85,13 @@ struct host_figures {
 	double user, nice, system, idle, iowait, irq, softirq, steal, guest, guest_nice;
 	double vm_cpu;            /* the reported VMs' utime + stime, percent of all CPUs' time */
 	uint64_t total_ticks;     /* all CPUs' time over the interval, clock ticks */
+};
+
+/* One online host CPU over the interval (holders.h): percent of its time. */
+struct host_cpu_figures {
+	unsigned id;
+	double busy_pct; /* not idle or iowait (irq included) */
+	double vms_pct;  /* the reported VMs' threads, spread over the CPUs each may use */
 };
 
 /* Owns its arrays (tick_figures_free); reusable from tick to tick. */
@@ -86,6 +104,10 @@ struct tick_figures {
 	size_t vm_count, vm_cap;
 	struct vcpu_figures *vcpus;
 	size_t vcpu_total, vcpu_cap;
+	struct thread_figures *threads; /* the VMs' other threads */
+	size_t thread_total, thread_cap;
+	struct host_cpu_figures *cpus;  /* each online CPU, by id (the view's CPU strip) */
+	size_t cpu_total, cpu_cap;
 };
 
 /* Fills out (cleared first).  Returns 0, -EINVAL when the interval is not

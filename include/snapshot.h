@@ -37,6 +37,7 @@ struct thread_sample {
 	uint64_t runs;   /* schedstat (3): times it got a CPU */
 	uint32_t cpus_off; /* its Cpus_allowed_list in snapshot.names, or NO_TEXT */
 	bool tcg;        /* named "CPU n/TCG" */
+	char comm[COMM_MAX]; /* its name (untrusted: shown through names.h) */
 	struct cgroup_links cg; /* with --cgroup-root: the limited cgroups on a vCPU's path */
 };
 

@@ -20,7 +20,9 @@
 struct view {
 	bool live;
 	struct table_view table;
+	struct table_nav nav;      /* live: the selection, the filter, the help screen */
 	struct history history;
+	struct vcpu_history vcpu_history; /* the selected VM's vCPUs, for its screen */
 	struct screen screen;
 	struct buf frame;          /* the last live frame */
 	const struct tick_figures *shown; /* what the last frame showed, for redraws */
@@ -34,7 +36,10 @@ int view_open(struct view *v, bool live, int in_fd, int out_fd, double interval_
 int view_tick(struct view *v, const struct tick_figures *figures, struct buf *out);
 
 /* Waits up to left_s seconds for the terminal (live only): keys are acted
- * on as they come (q quits, s sorts), a window resized (SIGWINCH) is redrawn,
+ * on as they come (q quits, s sorts, the arrows, j/k, PageUp/PageDown and
+ * Home/End move the selection, Enter or Right opens the selected VM's
+ * screen and Escape or Left closes it, / filters by name, ? or h shows the keys),
+ * a window resized (SIGWINCH) is redrawn,
  * Ctrl-Z (SIGTSTP) gives the terminal back until SIGCONT.  Returns 0, or
  * VIEW_QUIT when the agent should end (q, or the terminal is gone). */
 #define VIEW_QUIT 1

@@ -66,3 +66,58 @@ void history_free(struct history *h)
 	free(h->spare);
 	memset(h, 0, sizeof(*h));
 }
+
+static struct vm_history *vcpu_series(struct vcpu_history *h, int id)
+{
+	size_t at = 0;
+
+	while (at < h->count && h->vcpus[at].pid < id)
+		at++;
+	if (at < h->count && h->vcpus[at].pid == id)
+		return &h->vcpus[at];
+	if (array_reserve((void **)&h->vcpus, &h->cap, h->count + 1, sizeof(*h->vcpus)))
+		return NULL;
+	memmove(&h->vcpus[at + 1], &h->vcpus[at], (h->count - at) * sizeof(*h->vcpus));
+	h->count++;
+	h->vcpus[at] = (struct vm_history){ .pid = id };
+	return &h->vcpus[at];
+}
+
+int vcpu_history_update(struct vcpu_history *h, const struct tick_figures *figures, int pid, uint64_t starttime)
+{
+	const struct vm_figures *vm = NULL;
+
+	if (h->pid != pid || h->starttime != starttime) {
+		h->count = 0;
+		h->pid = pid;
+		h->starttime = starttime;
+	}
+	for (size_t i = 0; i < figures->vm_count && !vm; i++)
+		if (figures->vms[i].vm->pid == pid && figures->vms[i].vm->starttime == starttime)
+			vm = &figures->vms[i];
+	for (size_t k = 0; vm && k < vm->vcpu_count; k++) {
+		const struct vcpu_figures *v = &figures->vcpus[vm->vcpu_first + k];
+		struct vm_history *series = vcpu_series(h, v->id);
+		if (!series)
+			return -ENOMEM;
+		series->steal[series->next] = (float)v->steal_pct;
+		series->next = (series->next + 1) % HISTORY_TICKS;
+		if (series->count < HISTORY_TICKS)
+			series->count++;
+	}
+	return 0;
+}
+
+const struct vm_history *vcpu_history_find(const struct vcpu_history *h, int id)
+{
+	for (size_t i = 0; i < h->count; i++)
+		if (h->vcpus[i].pid == id)
+			return &h->vcpus[i];
+	return NULL;
+}
+
+void vcpu_history_free(struct vcpu_history *h)
+{
+	free(h->vcpus);
+	memset(h, 0, sizeof(*h));
+}

@@ -201,6 +201,25 @@ static void vm_holders(struct work *w, const struct tick_figures *out, struct vm
 	vm->holders.has_cpus = format_cpu_list(w->vm_cpus, w->ncpus, vm->holders.cpus) == 0;
 }
 
+/* Each online CPU's busy and VM shares, for the view. */
+static int export_cpus(const struct work *w, struct tick_figures *out)
+{
+	if (array_reserve((void **)&out->cpus, &out->cpu_cap, w->online_count, sizeof(*out->cpus)))
+		return -ENOMEM;
+	for (size_t cpu = 0; cpu < w->ncpus; cpu++) {
+		const struct cpu_use *u = &w->use[cpu];
+		double total = u->busy + u->irq + u->idle;
+		if (!bit(w->online, cpu))
+			continue;
+		out->cpus[out->cpu_total++] = (struct host_cpu_figures){
+			.id = (unsigned)cpu,
+			.busy_pct = total > 0 ? 100.0 * (u->busy + u->irq) / total : 0,
+			.vms_pct = total > 0 ? (u->vms < total ? 100.0 * u->vms / total : 100.0) : 0,
+		};
+	}
+	return 0;
+}
+
 static void work_free(struct work *w)
 {
 	free(w->online);
@@ -218,8 +237,7 @@ int holders_compute(const struct snapshot *prev, const struct snapshot *cur, lon
 	struct work w = { 0 };
 	int err;
 
-	if (!prev->host_valid || !cur->host_valid || prev->cpu_count == 0 || cur->cpu_count == 0 ||
-	    out->vcpu_total == 0)
+	if (!prev->host_valid || !cur->host_valid || prev->cpu_count == 0 || cur->cpu_count == 0)
 		return 0;
 	err = read_cpus(prev, cur, clk_tck, &w);
 	if (err == 0 && w.online_count > 0)
@@ -229,6 +247,7 @@ int holders_compute(const struct snapshot *prev, const struct snapshot *cur, lon
 		for (size_t i = 0; i < out->vm_count; i++)
 			if (out->vms[i].vcpu_count > 0)
 				vm_holders(&w, out, &out->vms[i]);
+		err = export_cpus(&w, out);
 	}
 	work_free(&w);
 	return err;

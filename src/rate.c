@@ -101,6 +101,19 @@ static int push_vcpu(struct tick_figures *out, const struct vcpu_figures *vcpu)
 	return 0;
 }
 
+static int push_thread(struct tick_figures *out, const struct thread_sample *a, const struct thread_sample *b,
+		       double interval_s)
+{
+	if (array_reserve((void **)&out->threads, &out->thread_cap, out->thread_total + 1, sizeof(*out->threads)))
+		return -ENOMEM;
+	out->threads[out->thread_total++] = (struct thread_figures){
+		.tid = b->tid, .comm = b->comm,
+		.wait_pct = thread_percent(b->wait_ns - a->wait_ns, interval_s),
+		.run_pct = thread_percent(b->cpu_ns - a->cpu_ns, interval_s),
+	};
+	return 0;
+}
+
 static int compare_vcpus(const void *a, const void *b)
 {
 	const struct vcpu_figures *x = a, *y = b;
@@ -120,11 +133,14 @@ static int compute_threads(const struct snapshot *prev, const struct vm_sample *
 	uint64_t other_wait = 0;
 
 	vf->vcpu_first = out->vcpu_total;
+	vf->thread_first = out->thread_total;
 	for (; j < cvm->thread_count; j++) {
 		while (i < pvm->thread_count && a[i].tid < b[j].tid)
 			i++;
 		if (i == pvm->thread_count || a[i].tid != b[j].tid || !same_thread_forward(&a[i], &b[j]))
 			continue;
+		if (b[j].vcpu_id < 0 && push_thread(out, &a[i], &b[j], interval_s))
+			return -ENOMEM;
 		if (b[j].vcpu_id == VCPU_NONE) {
 			other_wait += b[j].wait_ns - a[i].wait_ns;
 			vf->other_run_ns += b[j].cpu_ns - a[i].cpu_ns;
@@ -146,6 +162,7 @@ static int compute_threads(const struct snapshot *prev, const struct vm_sample *
 			.runs = b[j].runs - a[i].runs,
 			.cpus = snapshot_text(cur, b[j].cpus_off),
 			.cg = &b[j].cg,
+			.cgroup = b[j].cg.known && b[j].cg.count > 0 ? cgroup_path(cur, b[j].cg.ids[0]) : NULL,
 			.cg_moved = cur->cgroups_on && !same_cgroups(prev, &a[i].cg, cur, &b[j].cg),
 		};
 		/* run_delay grows when a wait ends, as the run count does: each run's whole wait */
@@ -157,6 +174,7 @@ static int compute_threads(const struct snapshot *prev, const struct vm_sample *
 		vf->tcg = b[j].tcg;
 	}
 	vf->vcpu_count = out->vcpu_total - vf->vcpu_first;
+	vf->thread_count = out->thread_total - vf->thread_first;
 	vf->other_wait_ns = other_wait;
 	vf->other_wait_pct = 100.0 * (double)other_wait / (interval_s * 1e9);
 	if (vf->vcpu_count > 1)
@@ -320,8 +338,10 @@ static int compute_vm(const struct snapshot *prev, const struct vm_sample *pvm,
 	vf->system_pct = tick_pct * (double)vf->system_ticks;
 	if (compute_threads(prev, pvm, cur, cvm, interval_s, out, vf))
 		return -ENOMEM;
-	if (vf->vcpu_count == 0 && has_vcpu_threads(cur, cvm))
+	if (vf->vcpu_count == 0 && has_vcpu_threads(cur, cvm)) {
+		out->thread_total = vf->thread_first;
 		return 0; /* its vCPU threads are new: reported from the next tick, with figures */
+	}
 	summarize_vcpus(out, vf);
 	compute_throttle(prev, cur, interval_s, out, vf);
 	out->vm_count++;
@@ -352,6 +372,8 @@ int rate_compute(const struct snapshot *prev, const struct snapshot *cur, long c
 
 	out->vm_count = 0;
 	out->vcpu_total = 0;
+	out->thread_total = 0;
+	out->cpu_total = 0;
 	out->interval_s = cur->mono_s - prev->mono_s;
 	out->real = cur->real;
 	out->cgroups_on = cur->cgroups_on;
@@ -376,5 +398,7 @@ void tick_figures_free(struct tick_figures *figures)
 {
 	free(figures->vms);
 	free(figures->vcpus);
+	free(figures->threads);
+	free(figures->cpus);
 	memset(figures, 0, sizeof(*figures));
 }

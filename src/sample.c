@@ -449,6 +449,7 @@ static int sample_threads(struct sampler *s, struct vm_entry *vm, struct snapsho
 				.cpu_ns = stat.cpu_ns, .wait_ns = stat.wait_ns, .runs = stat.timeslices, .cpus_off = NO_TEXT,
 				.cg = thread->cg,
 			};
+			memcpy(sample.comm, thread->comm, sizeof(sample.comm));
 			if (thread->cpus && thread->vcpu_id >= 0 &&
 			    (sample.cpus_off = snapshot_add_text(snap, thread->cpus)) == NO_TEXT)
 				return -ENOMEM;

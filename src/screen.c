@@ -105,13 +105,83 @@ int screen_draw(struct screen *s, const struct buf *frame)
 	return err;
 }
 
+/* ESC [ N ~: the key of N. */
+static int tilde_key(unsigned n)
+{
+	switch (n) {
+	case 1: case 7: return KEY_HOME;
+	case 4: case 8: return KEY_END;
+	case 5: return KEY_PAGE_UP;
+	case 6: return KEY_PAGE_DOWN;
+	default: return KEY_UNKNOWN;
+	}
+}
+
+static int final_key(unsigned char c)
+{
+	switch (c) {
+	case 'A': return KEY_UP;
+	case 'B': return KEY_DOWN;
+	case 'C': return KEY_RIGHT;
+	case 'D': return KEY_LEFT;
+	case 'H': return KEY_HOME;
+	case 'F': return KEY_END;
+	default: return KEY_UNKNOWN;
+	}
+}
+
+int screen_decode_key(const unsigned char *buf, size_t len, size_t *used)
+{
+	size_t i = 2;
+	unsigned n = 0;
+
+	*used = 1;
+	if (buf[0] == '\r' || buf[0] == '\n')
+		return KEY_ENTER;
+	if (buf[0] == 0x7f || buf[0] == 0x08)
+		return KEY_BACKSPACE;
+	if (buf[0] != 0x1b)
+		return buf[0];
+	if (len < 2 || (buf[1] != '[' && buf[1] != 'O'))
+		return KEY_ESCAPE;
+	if (len < 3) {
+		*used = len;
+		return KEY_UNKNOWN;
+	}
+	if (buf[1] == 'O') {
+		*used = 3;
+		return final_key(buf[2]);
+	}
+	/* CSI: parameters, then one final byte (0x40-0x7e) */
+	while (i < len && buf[i] >= '0' && buf[i] <= '9') {
+		n = n < 1000 ? n * 10 + (unsigned)(buf[i] - '0') : n;
+		i++;
+	}
+	while (i < len && (buf[i] < 0x40 || buf[i] > 0x7e))
+		i++;
+	*used = i < len ? i + 1 : len;
+	if (i >= len)
+		return KEY_UNKNOWN;
+	return buf[i] == '~' ? tilde_key(n) : i == 2 ? final_key(buf[i]) : KEY_UNKNOWN;
+}
+
 int screen_key(struct screen *s)
 {
-	unsigned char c;
+	size_t used;
+	int key;
 
 	if (!s->keys)
 		return -1;
-	return read(s->in_fd, &c, 1) == 1 ? c : -1;
+	if (s->pending_len == 0) {
+		ssize_t n = read(s->in_fd, s->pending, sizeof(s->pending));
+		if (n <= 0)
+			return -1;
+		s->pending_len = (size_t)n;
+	}
+	key = screen_decode_key(s->pending, s->pending_len, &used);
+	memmove(s->pending, s->pending + used, s->pending_len - used);
+	s->pending_len -= used;
+	return key;
 }
 
 void screen_close(struct screen *s, const struct buf *keep_frame)

@@ -9,6 +9,7 @@
 #include "format.h"
 #include "names.h"
 #include "parse.h"
+#include "cgroup.h"
 #include "width.h"
 
 enum column { C_NAME, C_ID, C_PID, C_VCPUS, C_STEAL, C_MAX, C_ON, C_RUN, C_OTHER, C_THROT, C_CONT, C_WAIT, C_HELD,
@@ -328,11 +329,16 @@ static void trim_spaces(struct buf *out, size_t from)
 		out->len--;
 }
 
-static int row_line(struct buf *out, const struct row *r, const struct layout *l, const struct table_view *v)
+/* A row; the selected one in reverse video (not a colour: shown with NO_COLOR too). */
+static int row_line(struct buf *out, const struct row *r, const struct layout *l, const struct table_view *v,
+		    bool selected)
 {
 	size_t start = out->len;
 	bool red = v->colour && r->vm->vcpu_count && r->vm->steal_avg > STEAL_RED;
 	int err = red ? buf_append(out, "\033[31m", 5) : 0;
+
+	if (!err && selected)
+		err = buf_append(out, "\033[7m", 4);
 
 	if (!err)
 		err = width_fit(out, r->name[0] ? r->name : "-", l->width[C_NAME], v->utf8);
@@ -341,8 +347,9 @@ static int row_line(struct buf *out, const struct row *r, const struct layout *l
 			err = buf_append(out, " ", 1) || cell(out, r->cells[c], (enum column)c, l->width[c], v->utf8);
 	if (!err && l->width[C_HISTORY] > 0)
 		err = buf_append(out, " ", 1) || sparkline(out, r->history, l->width[C_HISTORY], v->utf8, v->width > 0);
-	trim_spaces(out, start);
-	if (!err && red)
+	if (!selected) /* the selected row's reverse video spans the width */
+		trim_spaces(out, start);
+	if (!err && (red || selected))
 		err = buf_append(out, "\033[0m", 4);
 	return err || buf_append(out, "\n", 1) ? -ENOMEM : 0;
 }
@@ -408,37 +415,295 @@ static int host_line(struct buf *out, const struct tick_figures *f, const struct
 	return width_cut(out, line, v->width, false) || buf_append(out, "\n", 1) ? -ENOMEM : 0;
 }
 
+/* --- the host CPU strip ------------------------------------------------- */
+
+#define STRIP_MIN_HEIGHT 12 /* a smaller window keeps its rows for VMs */
+#define STRIP_LABEL 5       /* "busy " and "VMs  " */
+
+/* Eight levels, 12.5 points each. */
+static int strip_cell(struct buf *out, double pct, bool utf8)
+{
+	static const char *const blocks[8] = { "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█" };
+	static const char ascii[8] = { '_', '.', ':', '-', '=', '+', '*', '#' };
+	int level = pct >= 100 ? 7 : pct <= 0 ? 0 : (int)(pct / 12.5);
+
+	return utf8 ? buf_append(out, blocks[level], strlen(blocks[level])) : buf_append(out, &ascii[level], 1);
+}
+
+/* One line of the strip: a cell per CPU, or per group of per_cell CPUs
+ * (the busiest of them: folding never hides a hot CPU). */
+static int strip_line(struct buf *out, const char *label, const struct tick_figures *f, size_t per_cell, bool vms,
+		      const struct table_view *v)
+{
+	int err = buf_append(out, label, STRIP_LABEL);
+
+	for (size_t i = 0; i < f->cpu_total && !err; i += per_cell) {
+		double most = 0;
+		for (size_t j = i; j < i + per_cell && j < f->cpu_total; j++) {
+			double pct = vms ? f->cpus[j].vms_pct : f->cpus[j].busy_pct;
+			most = pct > most ? pct : most;
+		}
+		err = strip_cell(out, most, v->utf8);
+	}
+	return err;
+}
+
+/* Under the summary: each host CPU's busy share, and the VMs' part of it,
+ * as two rows of blocks (▁ under 12.5 %, █ 87.5 % and more); a host with
+ * more CPUs than columns shows the busiest of each group of CPUs.  Lines used. */
+static int host_strip(struct buf *out, const struct tick_figures *f, const struct table_view *v, int *lines)
+{
+	size_t avail = v->width > STRIP_LABEL ? (size_t)(v->width - STRIP_LABEL) : 0;
+	size_t per_cell, cells;
+	char note[64];
+	int err;
+
+	*lines = 0;
+	if (f->cpu_total == 0 || v->height < STRIP_MIN_HEIGHT || avail == 0)
+		return 0;
+	per_cell = (f->cpu_total + avail - 1) / avail;
+	cells = (f->cpu_total + per_cell - 1) / per_cell;
+	err = strip_line(out, "busy ", f, per_cell, false, v);
+	snprintf(note, sizeof(note), "  %zu CPUs a cell, the busiest", per_cell);
+	if (!err && per_cell > 1 && avail >= cells + strlen(note))
+		err = buf_append(out, note, strlen(note));
+	err = err || buf_append(out, "\n", 1) || strip_line(out, "VMs  ", f, per_cell, true, v) || buf_append(out, "\n", 1);
+	*lines = 2;
+	return err ? -ENOMEM : 0;
+}
+
+/* --- the VM screen -------------------------------------------------------- */
+
+/* A name from /proc as a person may see it (names.h): fitted to columns
+ * (padded, cut in its middle) or, not padded, cut at columns. */
+static int visible_fit(struct buf *out, const char *name, int columns, bool utf8, bool pad)
+{
+	struct buf shown = { 0 };
+	size_t off = 0;
+	int err = names_shown(&name, 1, &shown, &off) ||
+		  (pad ? width_fit(out, shown.data + off, columns, utf8) : width_cut(out, shown.data + off, columns, utf8));
+
+	buf_free(&shown);
+	return err ? -ENOMEM : 0;
+}
+
+/* A line of text cut to the window, with its newline. */
+static int screen_line(struct buf *out, const char *text, const struct table_view *v)
+{
+	return width_cut(out, text, v->width, v->utf8) || buf_append(out, "\n", 1) ? -ENOMEM : 0;
+}
+
+/* "VM NAME  pid P  uuid U  id I", then with --cgroup-root the cgroup and its limit. */
+static int vm_identity(struct buf *out, const struct tick_figures *f, const struct vm_figures *vm,
+		       const struct table_view *v, int *lines)
+{
+	const struct vcpu_figures *worst = worst_vcpu(f, vm);
+	struct buf line = { 0 };
+	char text[CGROUP_PATH_MAX + 96];
+	int err = buf_append(&line, "VM ", 3) || visible_fit(&line, vm->name, NAME_MAX_COLUMNS, v->utf8, false);
+
+	snprintf(text, sizeof(text), "  pid %d%s%s%s%s", vm->vm->pid, vm->vm->has_uuid ? "  uuid " : "",
+		 vm->vm->has_uuid ? vm->vm->uuid : "", vm->vm->id[0] ? "  id " : "", vm->vm->id);
+	err = err || buf_append(&line, text, strlen(text)) || buf_append(&line, "", 1);
+	err = err || screen_line(out, line.data, v);
+	buf_free(&line);
+	(*lines)++;
+	if (!err && f->cgroups_on) {
+		if (vm->has_throttle && vm->limit_cpus > 0)
+			snprintf(text, sizeof(text), "cgroup %s  limit %.3f CPUs", worst && worst->cgroup ? worst->cgroup : "-",
+				 vm->limit_cpus);
+		else
+			snprintf(text, sizeof(text), "cgroup %s  no CPU limit", worst && worst->cgroup ? worst->cgroup : "-");
+		err = visible_fit(out, text, v->width, v->utf8, false) || buf_append(out, "\n", 1) ? -ENOMEM : 0;
+		(*lines)++;
+	}
+	if (!err && vm->holders.valid) {
+		const struct vm_holders *h = &vm->holders;
+		snprintf(text, sizeof(text), "CPUs %s: own %.0f  other VMs %.0f  host %.0f  irq %.0f  idle %.0f",
+			 h->has_cpus ? h->cpus : "?", h->own_pct, h->other_vms_pct, h->host_pct, h->irq_pct, h->idle_pct);
+		err = screen_line(out, text, v);
+		(*lines)++;
+	}
+	return err;
+}
+
+/* One vCPU: id, thread, steal, run, throttled, wait per run, CPUs, its
+ * history; cut to the window. */
+static int vcpu_line(struct buf *out, const struct vcpu_figures *c, const struct table_view *v)
+{
+	char wait[CELL_BYTES] = "-", thr[16] = "-", head[96];
+	const struct vm_history *h = v->vcpu_history ? vcpu_history_find(v->vcpu_history, c->id) : NULL;
+	struct buf line = { 0 };
+	int room, err;
+
+	if (c->has_wait_per_run)
+		wait_cell(wait, c->wait_per_run_us);
+	if (c->has_throttled)
+		snprintf(thr, sizeof(thr), "%.1f", c->throttled_pct);
+	snprintf(head, sizeof(head), "%4d %7d %5.1f %5.1f %5s %5s ", c->id, c->tid, c->steal_pct, c->run_pct, thr, wait);
+	err = buf_append(&line, head, strlen(head)) || fit_cpu_list(&line, c->cpus ? c->cpus : "-", 12, v->utf8);
+	room = v->width - (int)strlen(head) - 13;
+	if (!err && room >= HISTORY_MIN)
+		err = buf_append(&line, " ", 1) || sparkline(&line, h, room < HISTORY_TICKS ? room : HISTORY_TICKS, v->utf8, false);
+	trim_spaces(&line, 0);
+	err = err || buf_append(&line, "", 1) || screen_line(out, line.data, v);
+	buf_free(&line);
+	return err ? -ENOMEM : 0;
+}
+
+/* One other thread: its name (untrusted), tid, wait, run; cut to the window. */
+static int thread_line(struct buf *out, const struct thread_figures *t, const struct table_view *v)
+{
+	char tail[64];
+	struct buf line = { 0 };
+	int err = visible_fit(&line, t->comm, 16, v->utf8, true);
+
+	snprintf(tail, sizeof(tail), " %7d %5.1f %5.1f", t->tid, t->wait_pct, t->run_pct);
+	err = err || buf_append(&line, tail, strlen(tail)) || buf_append(&line, "", 1) || screen_line(out, line.data, v);
+	buf_free(&line);
+	return err ? -ENOMEM : 0;
+}
+
+/* The selected VM: its identity, one row per vCPU, its other threads by
+ * name; as many lines as fit above the status line. */
+static int vm_screen(struct buf *out, const struct tick_figures *f, const struct table_view *v)
+{
+	const struct table_nav *nav = v->nav;
+	const struct vm_figures *vm = NULL;
+	int lines = 1, limit = v->height - 1, err = 0; /* the host line is above, the status below */
+
+	for (size_t i = 0; i < f->vm_count && !vm; i++)
+		if (f->vms[i].vm->pid == nav->pid && f->vms[i].vm->starttime == nav->starttime)
+			vm = &f->vms[i];
+	if (!vm) {
+		err = screen_line(out, "the VM is gone (its process ended)", v);
+		lines++;
+	} else {
+		err = vm_identity(out, f, vm, v, &lines);
+		if (!err && lines < limit && vm->vcpu_count > 0) {
+			err = screen_line(out, "VCPU     TID STEAL   RUN THROT  WAIT CPUS         HISTORY", v);
+			lines++;
+		}
+		for (size_t k = 0; k < vm->vcpu_count && !err && lines < limit; k++, lines++)
+			err = vcpu_line(out, &f->vcpus[vm->vcpu_first + k], v);
+		if (!err && lines < limit && vm->thread_count > 0) {
+			err = screen_line(out, "THREAD               TID  WAIT   RUN", v);
+			lines++;
+		}
+		for (size_t k = 0; k < vm->thread_count && !err && lines < limit; k++, lines++)
+			err = thread_line(out, &f->threads[vm->thread_first + k], v);
+	}
+	for (; lines < limit && !err; lines++)
+		err = buf_append(out, "\n", 1);
+	return err ? -ENOMEM : width_cut(out, "Escape: back to the list  ?: help  q: quit", v->width, false);
+}
+
 /* --- the table ----------------------------------------------------------- */
 
-static int status_line(struct buf *out, size_t left_out, const struct table_view *v)
+/* "rows 1-20 of 31" (or, without keys, how many were left out), the filter,
+ * the order, the keys. */
+static int status_line(struct buf *out, size_t first, size_t fit, size_t n, const struct table_view *v)
 {
-	char line[160];
+	const struct table_nav *nav = v->nav;
+	char line[320];
+	size_t len = 0;
 
-	if (left_out)
-		snprintf(line, sizeof(line), "%zu more VM%s not shown  sorted by %s  s: sort  q: quit", left_out,
-			 left_out == 1 ? "" : "s", table_sort_name(v->sort));
-	else
-		snprintf(line, sizeof(line), "sorted by %s  s: sort  q: quit", table_sort_name(v->sort));
+	if (nav)
+		len += (size_t)snprintf(line, sizeof(line), "rows %zu-%zu of %zu  ", n ? first + 1 : 0, first + fit, n);
+	else if (n > fit)
+		len += (size_t)snprintf(line, sizeof(line), "%zu more VM%s not shown  ", n - fit, n - fit == 1 ? "" : "s");
+	if (nav && (nav->editing || nav->filter[0]))
+		len += (size_t)snprintf(line + len, sizeof(line) - len, "/%s%s  ", nav->filter, nav->editing ? "_" : "");
+	snprintf(line + len, sizeof(line) - len, "sorted by %s  s: sort  %sq: quit", table_sort_name(v->sort),
+		 nav ? "/: filter  ?: help  " : "");
 	return width_cut(out, line, v->width, false);
 }
 
-static int render_rows(struct buf *out, const struct row *rows, size_t n, const struct layout *l,
-		       const struct table_view *v)
+/* The selected row's index: the chosen VM's, moved by the pending move, kept
+ * within the rows; the first row shown follows it. */
+static size_t resolve_selection(struct table_nav *nav, const struct row *rows, size_t n, size_t room)
 {
-	size_t fit = n;
+	long at = 0;
+
+	for (size_t i = 0; nav->chosen && i < n; i++)
+		if (rows[i].vm->vm->pid == nav->pid && rows[i].vm->vm->starttime == nav->starttime)
+			at = (long)i;
+	at += nav->move;
+	nav->move = 0;
+	if (at >= (long)n)
+		at = (long)n - 1;
+	if (at < 0)
+		at = 0;
+	if (n > 0) {
+		nav->chosen = true;
+		nav->pid = rows[at].vm->vm->pid;
+		nav->starttime = rows[at].vm->vm->starttime;
+	}
+	if ((size_t)at < nav->top)
+		nav->top = (size_t)at;
+	if (room > 0 && (size_t)at >= nav->top + room)
+		nav->top = (size_t)at - room + 1;
+	if (nav->top + room > n)
+		nav->top = n > room ? n - room : 0;
+	nav->shown_rows = room;
+	return (size_t)at;
+}
+
+/* The keys, for ? (or h). */
+static int help_lines(struct buf *out, const struct table_view *v)
+{
+	static const char *const lines[] = {
+		"kvmsteal: keys",
+		"",
+		"  Up, k / Down, j      select the VM above / below",
+		"  PageUp / PageDown    a screen up / down",
+		"  Home / End           the first / the last VM",
+		"  Enter, Right         the selected VM's screen: its vCPUs, its other threads (Escape, Left: back)",
+		"  /                    show only VMs whose name holds a text (Enter keeps it, Escape clears it)",
+		"  s                    sort: MAX then STEAL, RUN, NAME, PID",
+		"  ?, h                 this help (any key returns)",
+		"  q, Ctrl-C            quit",
+		"",
+		"The selected VM is in reverse video; the last line says which rows are shown of how many.",
+	};
+	int err = 0;
+
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]) && !err && (int)i + 1 < v->height; i++)
+		err = width_cut(out, lines[i], v->width, false) || buf_append(out, "\n", 1);
+	return err ? -ENOMEM : 0;
+}
+
+static int render_rows(struct buf *out, const struct row *rows, size_t n, const struct layout *l,
+		       const struct table_view *v, int above)
+{
+	size_t fit = n, first = 0, selected = SIZE_MAX, taken = 3 + (size_t)above; /* summary, header, status */
 	int err = header_line(out, l);
 
 	if (v->width > 0) {
-		size_t room = v->height > 3 ? (size_t)v->height - 3 : 0;
-		fit = n < room ? n : room;
+		size_t room = (size_t)v->height > taken ? (size_t)v->height - taken : 0;
+		if (v->nav)
+			selected = resolve_selection(v->nav, rows, n, room);
+		first = v->nav ? v->nav->top : 0;
+		fit = n - first < room ? n - first : room;
 	}
-	for (size_t i = 0; i < fit && !err; i++)
-		err = row_line(out, &rows[i], l, v);
+	for (size_t i = first; i < first + fit && !err; i++)
+		err = row_line(out, &rows[i], l, v, i == selected);
 	if (v->width == 0)
 		return err || buf_append(out, "\n", 1) ? -ENOMEM : 0;
-	for (size_t i = fit + 3; i < (size_t)v->height && !err; i++) /* the status on the window's last row */
+	for (size_t i = fit + taken; i < (size_t)v->height && !err; i++) /* the status on the window's last row */
 		err = buf_append(out, "\n", 1);
-	return err || status_line(out, n - fit, v) ? -ENOMEM : 0;
+	return err || status_line(out, first, fit, n, v) ? -ENOMEM : 0;
+}
+
+/* Keeps the rows whose name holds filter (ASCII case ignored); their count. */
+static size_t filter_rows(struct row *rows, size_t n, const char *filter)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (!filter[0] || strcasestr(rows[i].vm->name, filter))
+			rows[kept++] = rows[i];
+	return kept;
 }
 
 /* Each row's name as shown to a person (names.h), in shown. */
@@ -463,8 +728,8 @@ int table_render(const struct tick_figures *f, const struct history *h, const st
 	struct row *rows = calloc(f->vm_count + 1, sizeof(*rows));
 	struct layout l = { .decimals = v->width > 0 ? 1 : 2 };
 	struct buf shown = { 0 };
-	size_t mark = out->len;
-	int err;
+	size_t mark = out->len, n;
+	int err, strip = 0;
 
 	if (!rows)
 		return -ENOMEM;
@@ -479,16 +744,23 @@ int table_render(const struct tick_figures *f, const struct history *h, const st
 		return -ENOMEM;
 	}
 	qsort_r(rows, f->vm_count, sizeof(*rows), compare_rows, (void *)&v->sort);
-	natural_widths(rows, f->vm_count, &l, v->utf8);
+	n = v->nav ? filter_rows(rows, f->vm_count, v->nav->filter) : f->vm_count;
+	natural_widths(rows, n, &l, v->utf8);
 	if (v->width > 0)
-		fit_to(&l, rows, f->vm_count, v->width);
+		fit_to(&l, rows, n, v->width);
 	else
 		l.width[C_HISTORY] = h ? PIPED_HISTORY : 0;
 	err = host_line(out, f, v);
-	if (!err && v->width > 0 && l.width[C_NAME] + middle_width(&l) > v->width)
+	if (!err && v->nav && v->nav->help)
+		err = help_lines(out, v);
+	else if (!err && v->nav && v->nav->vm_open && v->nav->chosen && v->width > 0)
+		err = vm_screen(out, f, v);
+	else if (!err && v->width > 0 && l.width[C_NAME] + middle_width(&l) > v->width)
 		err = width_cut(out, "the window is too narrow", v->width, false); /* rather than rows that wrap */
+	else if (!err && v->width > 0 && (err = host_strip(out, f, v, &strip)) == 0)
+		err = render_rows(out, rows, n, &l, v, strip);
 	else if (!err)
-		err = render_rows(out, rows, f->vm_count, &l, v);
+		err = render_rows(out, rows, n, &l, v, 0);
 	free(rows);
 	buf_free(&shown);
 	if (err)

@@ -32,6 +32,7 @@ static void name_thread(struct thread_entry *thread, const struct vm_entry *vm, 
 
 	thread->named_vcpu = VCPU_NONE;
 	thread->tcg = false;
+	snprintf(thread->comm, sizeof(thread->comm), "%s", comm);
 	if (parse_vcpu_comm(comm, strlen(comm), &vcpu)) {
 		thread->named_vcpu = vcpu.id;
 		thread->tcg = vcpu.tcg;

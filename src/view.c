@@ -53,6 +53,8 @@ int view_open(struct view *v, bool live, int in_fd, int out_fd, double interval_
 	if (!live)
 		return 0;
 	v->table.colour = colour_wanted();
+	v->table.nav = &v->nav;
+	v->table.vcpu_history = &v->vcpu_history;
 	if ((err = screen_open(&v->screen, in_fd, out_fd)))
 		return err;
 	snprintf(waiting, sizeof(waiting), "kvmsteal: the first figures come after one interval (%.1f s)  q: quit",
@@ -63,6 +65,8 @@ int view_open(struct view *v, bool live, int in_fd, int out_fd, double interval_
 int view_tick(struct view *v, const struct tick_figures *figures, struct buf *out)
 {
 	if (history_update(&v->history, figures))
+		return -ENOMEM;
+	if (v->live && v->nav.chosen && vcpu_history_update(&v->vcpu_history, figures, v->nav.pid, v->nav.starttime))
 		return -ENOMEM;
 	if (!v->live)
 		return table_render(figures, &v->history, &v->table, out);
@@ -88,16 +92,84 @@ static int suspend(struct view *v)
 	return v->shown ? draw(v) : screen_draw(&v->screen, &v->frame) ? -EIO : 0;
 }
 
+/* A key while the filter is typed: printable ASCII is added, Backspace
+ * takes one back, Enter keeps the filter, Escape clears it. */
+static void filter_key(struct table_nav *nav, int k)
+{
+	size_t len = strlen(nav->filter);
+
+	if (k == KEY_ENTER || k == KEY_ESCAPE)
+		nav->editing = false;
+	if (k == KEY_ESCAPE)
+		nav->filter[0] = '\0';
+	else if (k == KEY_BACKSPACE && len > 0)
+		nav->filter[len - 1] = '\0';
+	else if (k >= 0x20 && k < 0x7f && len + 1 < sizeof(nav->filter)) {
+		nav->filter[len] = (char)k;
+		nav->filter[len + 1] = '\0';
+	}
+	nav->top = 0;
+}
+
+/* Past any list: Home and End, and the most moves add up to. */
+#define MOVE_FAR (1L << 40)
+
+/* How far a key moves the selection; 0 for other keys. */
+static long move_of(const struct table_nav *nav, int k)
+{
+	long page = nav->shown_rows > 1 ? (long)nav->shown_rows : 1;
+
+	switch (k) {
+	case KEY_UP: case 'k': return -1;
+	case KEY_DOWN: case 'j': return 1;
+	case KEY_PAGE_UP: return -page;
+	case KEY_PAGE_DOWN: return page;
+	case KEY_HOME: return -MOVE_FAR;
+	case KEY_END: return MOVE_FAR;
+	default: return 0;
+	}
+}
+
 /* A key read from the terminal: true when it asks to quit. */
 static bool key(struct view *v, int k)
 {
-	if (k == 'q' || k == 'Q')
+	struct table_nav *nav = &v->nav;
+	long move = move_of(nav, k);
+
+	if (nav->help)
+		nav->help = false; /* any key returns from the help */
+	else if (nav->editing)
+		filter_key(nav, k);
+	else if (k == 'q' || k == 'Q')
 		return true;
-	if (k == 's' || k == 'S') {
+	else if (nav->vm_open && (k == KEY_ESCAPE || k == KEY_LEFT))
+		nav->vm_open = false; /* back to the list, the selection kept */
+	else if (nav->vm_open && (k == '?' || k == 'h'))
+		nav->help = true;
+	else if (nav->vm_open)
+		; /* the list's keys wait for the list */
+	else if ((k == KEY_ENTER || k == KEY_RIGHT) && nav->chosen)
+		nav->vm_open = true;
+	else if (k == 's' || k == 'S')
 		v->table.sort = (enum table_sort)((v->table.sort + 1) % TABLE_SORT_COUNT);
-		if (v->shown)
-			draw(v);
+	else if (k == '/') {
+		nav->editing = true;
+		nav->filter[0] = '\0';
+		nav->top = 0;
+	} else if (k == KEY_ESCAPE)
+		nav->filter[0] = '\0';
+	else if (k == '?' || k == 'h')
+		nav->help = true;
+	else if (move) {
+		/* a page moves the rows shown with the selection, as less and htop do */
+		if (k == KEY_PAGE_DOWN)
+			nav->top += (size_t)move;
+		else if (k == KEY_PAGE_UP)
+			nav->top = nav->top > (size_t)-move ? nav->top - (size_t)-move : 0;
+		nav->move = nav->move + move > MOVE_FAR ? MOVE_FAR : nav->move + move < -MOVE_FAR ? -MOVE_FAR : nav->move + move;
 	}
+	if (v->shown)
+		draw(v);
 	return false;
 }
 
@@ -130,5 +202,6 @@ void view_close(struct view *v, bool keep_last)
 		screen_close(&v->screen, keep_last ? &v->frame : NULL);
 	}
 	history_free(&v->history);
+	vcpu_history_free(&v->vcpu_history);
 	buf_free(&v->frame);
 }

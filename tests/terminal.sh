@@ -81,19 +81,19 @@ check "fits: nothing wrapped (capture -J, which joins wrapped lines, has as many
 	test "$(capture v80 -J | wc -l)" = "$(capture v80 | wc -l)"
 check "row 1: the host summary" grep -Eq '^[0-9]{2}:[0-9]{2}:[0-9]{2} [0-9]+ CPUs [0-9]+% busy, VMs [0-9]+%; 4 VMs 8 vCPUs; steal [0-9.]+%$' \
 	<(head -n 1 "$tmp/s1")
-check "row 24: the status line" test "$(sed -n 24p "$tmp/s1")" = "sorted by MAX, then STEAL  s: sort  q: quit"
+check "row 24: the status line" test "$(sed -n 24p "$tmp/s1")" = "rows 1-4 of 4  sorted by MAX, then STEAL  s: sort  /: filter  ?: help  q: quit"
 check "in place: the alternate screen, no scrollback history" \
 	test "$(t display -p -t v80 '#{alternate_on} #{history_size}')" = "1 0"
 check "in place: the same rows in the same order (by name) two captures apart" \
-	test "$(sed -n '3,6p' "$tmp/n1" | cut -d' ' -f1)" = "$(sed -n '3,6p' "$tmp/n2" | cut -d' ' -f1)"
-check "in place: new figures in the second capture" test "$(sed -n '3,6p' "$tmp/n1")" != "$(sed -n '3,6p' "$tmp/n2")"
-names_in_order=$(sed -n '3,6p' "$tmp/n1" | cut -d' ' -f1 | tr '\n' ' ')
+	test "$(sed -n '5,8p' "$tmp/n1" | cut -d' ' -f1)" = "$(sed -n '5,8p' "$tmp/n2" | cut -d' ' -f1)"
+check "in place: new figures in the second capture" test "$(sed -n '5,8p' "$tmp/n1")" != "$(sed -n '5,8p' "$tmp/n2")"
+names_in_order=$(sed -n '5,8p' "$tmp/n1" | cut -d' ' -f1 | tr '\n' ' ')
 check "sorted by name: the rows in name order (bytes: ASCII, then the emoji's, then the CJK's): $names_in_order" \
 	grep -Eqx 'produc[^ ]*-01 produc[^ ]*-02 web-🚀-01 データベース-01 ' <<<"$names_in_order"
 pid_ends "$tmp/s1" >"$tmp/pid_ends"
 check "aligned: every row's PID ends in the header's PID column, CJK and emoji rows too ($(sort -u "$tmp/pid_ends" | tr '\n' ' '))" \
 	test "$(wc -l <"$tmp/pid_ends")/$(sort -u "$tmp/pid_ends" | wc -l)" = "5/1"
-sed -n '3,6p' "$tmp/s1" >"$tmp/rows"
+sed -n '5,8p' "$tmp/s1" >"$tmp/rows"
 check "aligned: every VM row is exactly 80 columns (name, figures, sparkline to the edge)" \
 	test "$(widths "$tmp/rows" | sort -u)" = 80
 check "the worst vCPU: ON names a vCPU (0 or 1) on every row" \
@@ -122,10 +122,13 @@ t resize-window -t v80 -x 132 -y 40
 wait_for v80 "^$long1 " >/dev/null
 sleep 0.3
 capture v80 >"$tmp/big"
-check "132x40: the status on row 40, the header on row 2" \
-	sh -c "sed -n 40p '$tmp/big' | grep -q '^sorted by NAME' && sed -n 2p '$tmp/big' | grep -q '^NAME '"
+check "132x40: the status on row 40, the header on row 4" \
+	sh -c "sed -n 40p '$tmp/big' | grep -q '^rows 1-4 of 4  sorted by NAME' && sed -n 4p '$tmp/big' | grep -q '^NAME '"
+sed -n 2,3p "$tmp/big" >"$tmp/strip"
+check "132x40: the CPU strip on rows 2 and 3: busy, then VMs, a cell a CPU ($(nproc))" \
+	test "$(cut -c1-5 "$tmp/strip" | tr '\n' '/')$(widths "$tmp/strip" | sort -u)" = "busy /VMs  /$((5 + $(nproc)))"
 check "132x40: the long names whole" sh -c "grep -q '^$long1 ' '$tmp/big' && grep -q '^$long2 ' '$tmp/big'"
-sed -n '3,6p' "$tmp/big" >"$tmp/bigrows"
+sed -n '5,8p' "$tmp/big" >"$tmp/bigrows"
 check "132x40: every VM row 132 columns (a wider sparkline)" test "$(widths "$tmp/bigrows" | sort -u)" = 132
 t resize-window -t v80 -x 60 -y 10
 wait_for v80 '^produc[^ ]*…' >/dev/null
@@ -135,10 +138,11 @@ check "60x10: names that differ at the end still differ (cut in the middle, mark
 check "60x10: no line wider than 60 columns" test "$(widths "$tmp/narrow" | sort -n | tail -n 1)" -le 60
 sed 's/^/#   /' "$tmp/narrow"
 t resize-window -t v80 -x 80 -y 5
-wait_for v80 '^2 more VMs not shown' >/dev/null
+wait_for v80 '^rows 1-2 of 4' >/dev/null
 capture v80 >"$tmp/small"
-check "80x5: two rows fit, the last line says 2 more VMs are not shown" \
-	test "$(sed -n 5p "$tmp/small" | cut -c1-20)/$(wc -l <"$tmp/small")" = "2 more VMs not shown/5"
+check "80x5: two rows fit, the last line says rows 1-2 of 4" \
+	test "$(sed -n 5p "$tmp/small" | cut -c1-13)/$(wc -l <"$tmp/small")" = "rows 1-2 of 4/5"
+sed 's/^/#   /' "$tmp/small"
 
 echo "== q: exit 0, the terminal as it was"
 t send-keys -t v80 q
@@ -210,13 +214,14 @@ view spoof 132 40 LC_ALL=C.UTF-8
 check "spoof: the view comes up" wait_for spoof '^NAME +PID'
 sleep 1.2
 capture spoof -e >"$tmp/spoof.screen"
+sed $'s/\e\\[[0-9;]*m//g' "$tmp/spoof.screen" >"$tmp/spoof.plain" # the selected row's reverse video aside
 check "spoof: the screen (capture-pane -e) holds no raw control, bidi or invisible code point, colours aside" \
 	python3 tests/no_hidden.py --allow-sgr "$tmp/spoof.screen"
 check "spoof: U+202E shown as <U+202E>" grep -q 'invoice<U+202E>gpj.exe' "$tmp/spoof.screen"
 check "spoof: fb-db, fb-db+U+200B and fb-d+U+200D+b are three different rows" \
-	sh -c "grep -q '^fb-db  ' '$tmp/spoof.screen' && grep -q '^fb-db<U+200B> ' '$tmp/spoof.screen' && grep -q '^fb-d<U+200D>b ' '$tmp/spoof.screen'"
+	sh -c "grep -q '^fb-db  ' '$tmp/spoof.plain' && grep -q '^fb-db<U+200B> ' '$tmp/spoof.plain' && grep -q '^fb-d<U+200D>b ' '$tmp/spoof.plain'"
 check "spoof: a Cyrillic a beside Latin letters is shown as <U+0430>, paypal as itself" \
-	sh -c "grep -q '^p<U+0430>ypal ' '$tmp/spoof.screen' && grep -q '^paypal ' '$tmp/spoof.screen'"
+	sh -c "grep -q '^p<U+0430>ypal ' '$tmp/spoof.plain' && grep -q '^paypal ' '$tmp/spoof.plain'"
 check "spoof: ESC and BEL shown, never run (the window's title unchanged)" \
 	sh -c "grep -q 'x<U+001B>\]0;owned<U+0007>' '$tmp/spoof.screen' && test \"\$(tmux -S '$tmp/tmux.sock' display -p -t spoof '#{pane_title}')\" != owned"
 t kill-session -t spoof
@@ -229,6 +234,66 @@ check "spoof: the NDJSON's names parse back to the names given" cmp -s "$tmp/spo
 check "spoof: the textfile passes promtool" sh -c "promtool check metrics <'$tmp/spoof.prom'"
 check "spoof: stderr names the malformed -uuid's VM with its ESC and U+202E shown" \
 	grep -q 'bad<U+001B>\[2Juuid<U+202E>").*-uuid is not a UUID' "$tmp/spoof.err"
+
+echo "== the drill-down: 30 more VMs at 100x14, keys sent with tmux send-keys"
+for f in "$tmp"/sp*.pid; do kill "$(cat "$f")" 2>/dev/null; rm -f "$f"; done # the spoofing names' VMs end
+for i in $(seq -w 0 29); do
+	name=web-$i; [ $((10#$i % 3)) = 0 ] && name=db-$i
+	start_fake "dd$i" 0 -name "guest=$name,debug-threads=on" -smp 2 || fail "fake VM $name did not start"
+done
+total=30 # the earlier cases' VMs have ended
+view dd 100 14 LC_ALL=C.UTF-8
+check "drill-down: the first screen says rows 1-9 of $total (the CPU strip takes two)" wait_for dd "^rows 1-9 of $total "
+capture dd >"$tmp/dd1"
+rows_of() { sed -n '5,13p' "$1" | cut -d' ' -f1 | sort; }
+t send-keys -t dd PageDown
+wait_for dd "^rows 10-18 of $total " >/dev/null
+capture dd >"$tmp/dd2"
+check "drill-down: PageDown shows rows 10-18 of $total, VMs the first screen did not (both: $(comm -12 <(rows_of "$tmp/dd1") <(rows_of "$tmp/dd2") | wc -l))" \
+	test "$(comm -12 <(rows_of "$tmp/dd1") <(rows_of "$tmp/dd2") | wc -l)/$(grep -c "^rows 10-18 of $total " "$tmp/dd2")" = 0/1
+t send-keys -t dd / d b - 2 7 Enter
+check "drill-down: /db-27 leaves one VM" wait_for dd "^rows 1-1 of 1  /db-27  "
+t send-keys -t dd Enter
+check "drill-down: Enter opens db-27's screen" wait_for dd '^VM db-27  pid '
+capture dd >"$tmp/dd-vm"
+sed 's/^/#   /' "$tmp/dd-vm"
+vm=$(cat "$tmp/dd27.pid")
+for id in 0 1; do
+	tid=$(grep -lx "CPU $id/KVM" /proc/"$vm"/task/*/comm | cut -d/ -f5)
+	check "drill-down: vCPU $id's row has its thread id $tid" grep -Eq "^ +$id +$tid " "$tmp/dd-vm"
+done
+for name in 'IO mon_iothread' call_rcu worker; do
+	tid=$(grep -lx "$name" /proc/"$vm"/task/*/comm | cut -d/ -f5)
+	check "drill-down: its thread '$name' listed with its tid $tid" grep -Eq "^$name +$tid " "$tmp/dd-vm"
+done
+check "drill-down: the VM screen fits 100 columns and 14 rows" \
+	test "$(widths "$tmp/dd-vm" | sort -n | tail -n 1)" -le 100 -a "$(wc -l <"$tmp/dd-vm")" -le 14
+t send-keys -t dd Escape
+check "drill-down: Escape returns to the list, the filter kept" wait_for dd "^rows 1-1 of 1  /db-27  "
+capture dd -e >"$tmp/dd-sel"
+check "drill-down: db-27 still selected (reverse video)" python3 -c '
+import re, sys
+text = open(sys.argv[1], encoding="utf-8").read()
+sys.exit(0 if re.search(r"\x1b\[(?:[0-9]*;)*7(?:;[0-9]*)*m(?:\x1b\[[0-9;]*m)*db-27", text) else 1)' "$tmp/dd-sel"
+t send-keys -t dd Escape
+check "drill-down: Escape again clears the filter" wait_for dd "^rows [0-9]+-[0-9]+ of $total "
+t send-keys -t dd / d b Enter
+wait_for dd "^rows 1-9 of 10  /db  " >/dev/null
+capture dd >"$tmp/dd-db"
+check "drill-down: /db leaves the ten VMs whose names hold db, nine shown ($(sed -n '5,13p' "$tmp/dd-db" | cut -d' ' -f1 | tr '\n' ' '))" \
+	test "$(sed -n '5,13p' "$tmp/dd-db" | cut -d' ' -f1 | grep -c '^db-[0-9][0-9]$')/$(grep -c "^rows 1-9 of 10  /db  " "$tmp/dd-db")" = 9/1
+t send-keys -t dd '?'
+check "drill-down: ? lists the keys" wait_for dd 'PageUp / PageDown +a screen up / down'
+capture dd >"$tmp/dd-help"
+for k in 'Up, k' 'Home / End' 'Enter, Right' '/ ' '  s ' '?, h' 'q, Ctrl-C'; do
+	check "drill-down: the help names '$k'" grep -qF -- "$k" "$tmp/dd-help"
+done
+t send-keys -t dd x
+check "drill-down: any key leaves the help" wait_for dd "^rows 1-9 of 10  /db  "
+t send-keys -t dd q
+for _ in $(seq 50); do [ -s "$tmp/dd.after" ] && break; sleep 0.1; done
+check "drill-down: q exits 0, the terminal as it was" sh -c "grep -qx 'exit=0' '$tmp/dd.after' && grep -Eq '(^| )icanon( |\$)' '$tmp/dd.after'"
+check "drill-down: the normal screen and the cursor back" test "$(t display -p -t dd '#{alternate_on} #{cursor_flag}')" = "0 1"
 
 echo
 if [ "$failures" -ne 0 ]; then echo "$failures test(s) FAILED"; exit 1; fi

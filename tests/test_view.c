@@ -10,6 +10,7 @@
 #include "check.h"
 #include "history.h"
 #include "names.h"
+#include "screen.h"
 #include "table.h"
 #include "width.h"
 
@@ -273,6 +274,165 @@ static void test_table(void)
 	history_free(&h);
 }
 
+static int decode(const char *bytes, size_t *used)
+{
+	return screen_decode_key((const unsigned char *)bytes, strlen(bytes), used);
+}
+
+static void test_keys(void)
+{
+	size_t used;
+
+	CHECK(decode("q", &used) == 'q' && used == 1);
+	CHECK(decode("\r", &used) == KEY_ENTER && decode("\n", &used) == KEY_ENTER);
+	CHECK(decode("\x7f", &used) == KEY_BACKSPACE && decode("\b", &used) == KEY_BACKSPACE);
+	CHECK(decode("\x1b", &used) == KEY_ESCAPE && used == 1);
+	CHECK(decode("\x1bq", &used) == KEY_ESCAPE && used == 1); /* Escape, then q */
+	CHECK(decode("\x1b[A", &used) == KEY_UP && used == 3);
+	CHECK(decode("\x1b[Bj", &used) == KEY_DOWN && used == 3); /* the next key stays */
+	CHECK(decode("\x1bOC", &used) == KEY_RIGHT && used == 3);  /* application mode */
+	CHECK(decode("\x1b[D", &used) == KEY_LEFT);
+	CHECK(decode("\x1b[5~", &used) == KEY_PAGE_UP && used == 4);
+	CHECK(decode("\x1b[6~", &used) == KEY_PAGE_DOWN);
+	CHECK(decode("\x1b[H", &used) == KEY_HOME && decode("\x1b[1~", &used) == KEY_HOME &&
+	      decode("\x1b[7~", &used) == KEY_HOME && decode("\x1bOH", &used) == KEY_HOME);
+	CHECK(decode("\x1b[F", &used) == KEY_END && decode("\x1b[4~", &used) == KEY_END &&
+	      decode("\x1b[8~", &used) == KEY_END);
+	CHECK(decode("\x1b[1;5A", &used) == KEY_UNKNOWN && used == 6); /* Ctrl-Up: taken whole, ignored */
+	CHECK(decode("\x1b[99999999999~", &used) == KEY_UNKNOWN);
+	CHECK(decode("\x1b[12", &used) == KEY_UNKNOWN && used == 4);   /* cut: all of it taken */
+}
+
+/* 30 VMs at 100x14: pages, the ends, the filter, the help. */
+static void test_navigation(void)
+{
+	enum { N = 30 };
+	static struct vm_sample samples[N];
+	static struct vm_figures figs[N];
+	static struct vcpu_figures vcpus[N];
+	static char names[N][16];
+	struct tick_figures f = { .vms = figs, .vm_count = N, .vcpus = vcpus, .vcpu_total = N,
+				  .host = { .valid = true, .cpu_count = 2 } };
+	struct table_nav nav = { 0 };
+	struct table_view v = { .width = 100, .height = 14, .utf8 = true, .sort = TABLE_SORT_PID, .nav = &nav };
+	struct buf out = { 0 };
+
+	for (int i = 0; i < N; i++) {
+		snprintf(names[i], sizeof(names[i]), "%s-%02d", i % 3 == 0 ? "db" : "web", i);
+		samples[i] = (struct vm_sample){ .pid = 100 + i, .starttime = 1 };
+		figs[i] = (struct vm_figures){ .vm = &samples[i], .name = names[i], .vcpu_count = 1, .vcpu_first = (size_t)i,
+					       .steal_avg = i, .steal_max = i };
+		vcpus[i] = (struct vcpu_figures){ .id = 0, .steal_pct = i };
+	}
+	CHECK(render(&f, NULL, &v, &out) == 0);
+	CHECK(strstr(out.data, "rows 1-11 of 30") != NULL && strstr(out.data, "\x1b[7mdb-00") != NULL);
+	CHECK(strstr(out.data, "web-11") == NULL);
+	nav.move = (long)nav.shown_rows; /* PageDown, as the view does it */
+	nav.top += nav.shown_rows;
+	CHECK(render(&f, NULL, &v, &out) == 0);
+	CHECK(strstr(out.data, "\x1b[7mweb-11") != NULL && strstr(out.data, "rows 12-22 of 30") != NULL);
+	nav.move = 1L << 40; /* End */
+	CHECK(render(&f, NULL, &v, &out) == 0);
+	CHECK(strstr(out.data, "\x1b[7mweb-29") != NULL && strstr(out.data, "rows 20-30 of 30") != NULL);
+	nav.move = -3;
+	CHECK(render(&f, NULL, &v, &out) == 0);
+	CHECK(strstr(out.data, "\x1b[7mweb-26") != NULL && strstr(out.data, "rows 20-30 of 30") != NULL);
+	strcpy(nav.filter, "DB");
+	CHECK(render(&f, NULL, &v, &out) == 0); /* the selected VM filtered out: the first that is left */
+	CHECK(strstr(out.data, "rows 1-10 of 10  /DB") != NULL && strstr(out.data, "web-") == NULL);
+	CHECK(strstr(out.data, "\x1b[7mdb-00") != NULL);
+	nav.help = true;
+	CHECK(render(&f, NULL, &v, &out) == 0);
+	CHECK(strstr(out.data, "PageUp / PageDown") != NULL && strstr(out.data, "db-00") == NULL);
+	CHECK(lines_within(&out, 100, true) <= 14);
+	buf_free(&out);
+}
+
+/* The VM screen: identity, a row per vCPU with its thread id, the other
+ * threads by name (a hostile one made visible), fitted at every width. */
+static void test_vm_screen(void)
+{
+	static struct vm_sample sample = { .pid = 4242, .starttime = 7, .has_uuid = true,
+					   .uuid = "6f1c2a8e-3b7d-4c1e-9a55-0e2f4b6d8c10", .id = "100" };
+	struct vcpu_figures vcpus[2] = {
+		{ .id = 0, .tid = 4250, .steal_pct = 12.5, .run_pct = 40, .cpus = "0-3", .has_wait_per_run = true,
+		  .wait_per_run_us = 3949 },
+		{ .id = 1, .tid = 4251, .steal_pct = 0.4, .run_pct = 2, .cpus = "2" },
+	};
+	struct thread_figures threads[2] = {
+		{ .tid = 4243, .comm = "IO mon_iothread", .wait_pct = 0.1, .run_pct = 0.3 },
+		{ .tid = 4244, .comm = "evil\xe2\x80\xae", .wait_pct = 0, .run_pct = 0 }, /* U+202E */
+	};
+	struct vm_figures vm = { .vm = &sample, .name = "pve-web", .vcpu_count = 2, .steal_avg = 6.45, .steal_max = 12.5,
+				 .thread_count = 2, .holders = { .valid = true, .has_cpus = true, .cpus = "0-3",
+				 .own_pct = 40, .other_vms_pct = 30, .host_pct = 20, .irq_pct = 1, .idle_pct = 9 } };
+	struct tick_figures f = { .vms = &vm, .vm_count = 1, .vcpus = vcpus, .vcpu_total = 2, .threads = threads,
+				  .thread_total = 2, .host = { .valid = true, .cpu_count = 4 } };
+	struct table_nav nav = { .chosen = true, .pid = 4242, .starttime = 7, .vm_open = true };
+	struct buf out = { 0 };
+
+	for (int width = 20; width <= 200; width += 3) {
+		struct table_view v = { .width = width, .height = 14, .utf8 = true, .nav = &nav };
+		CHECK(render(&f, NULL, &v, &out) == 0);
+		CHECK(lines_within(&out, width, true) == 14);
+		if (width == 101) {
+			CHECK(strstr(out.data, "VM pve-web  pid 4242  uuid 6f1c2a8e-3b7d-4c1e-9a55-0e2f4b6d8c10  id 100") != NULL);
+			CHECK(strstr(out.data, "CPUs 0-3: own 40  other VMs 30  host 20  irq 1  idle 9") != NULL);
+			CHECK(strstr(out.data, "\n   0    4250  12.5  40.0     - 3.9ms 0-3") != NULL);
+			CHECK(strstr(out.data, "\n   1    4251   0.4   2.0     -     - 2") != NULL);
+			CHECK(strstr(out.data, "\nIO mon_iothread     4243   0.1   0.3") != NULL);
+			CHECK(strstr(out.data, "evil<U+202E>") != NULL && strstr(out.data, "\xe2\x80\xae") == NULL);
+			CHECK(strstr(out.data, "Escape: back to the list") != NULL);
+		}
+	}
+	nav.pid = 1; /* gone */
+	{
+		struct table_view v = { .width = 80, .height = 14, .utf8 = true, .nav = &nav };
+		CHECK(render(&f, NULL, &v, &out) == 0);
+		CHECK(strstr(out.data, "the VM is gone") != NULL);
+	}
+	buf_free(&out);
+}
+
+/* The CPU strip: 256 CPUs fit 80 columns, a hot CPU stays visible folded. */
+static void test_cpu_strip(void)
+{
+	static struct host_cpu_figures cpus[256];
+	static struct vm_sample sample = { .pid = 1, .starttime = 1 };
+	struct vcpu_figures vcpu = { .id = 0, .steal_pct = 1 };
+	struct vm_figures vm = { .vm = &sample, .name = "vm", .vcpu_count = 1, .steal_avg = 1, .steal_max = 1 };
+	struct tick_figures f = { .vms = &vm, .vm_count = 1, .vcpus = &vcpu, .vcpu_total = 1, .cpus = cpus,
+				  .cpu_total = 256, .host = { .valid = true, .cpu_count = 256 } };
+	struct buf out = { 0 };
+
+	for (unsigned i = 0; i < 256; i++)
+		cpus[i] = (struct host_cpu_figures){ .id = i, .busy_pct = 5, .vms_pct = 1 };
+	cpus[200].busy_pct = 99;
+	cpus[200].vms_pct = 60;
+	for (int width = 20; width <= 300; width += 7) {
+		struct table_view v = { .width = width, .height = 24, .utf8 = true };
+		CHECK(render(&f, NULL, &v, &out) == 0);
+		CHECK(lines_within(&out, width, true) == 24);
+	}
+	{
+		struct table_view v = { .width = 80, .height = 24, .utf8 = true };
+		CHECK(render(&f, NULL, &v, &out) == 0);
+		/* 4 CPUs a cell: 64 cells, the 51st holds CPU 200 */
+		CHECK(strstr(out.data, "\nbusy ▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁█▁▁▁▁▁▁▁▁▁▁▁▁▁\n") != NULL);
+		CHECK(strstr(out.data, "\nVMs  ▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▅▁▁▁▁▁▁▁▁▁▁▁▁▁\n") != NULL);
+	}
+	{
+		struct table_view v = { .width = 300, .height = 24, .utf8 = false };
+		f.cpu_total = 2;
+		CHECK(render(&f, NULL, &v, &out) == 0);
+		CHECK(strstr(out.data, "\nbusy __\nVMs  __\n") != NULL); /* ASCII, one cell a CPU */
+		v.height = 11;
+		CHECK(render(&f, NULL, &v, &out) == 0);
+		CHECK(strstr(out.data, "\nbusy ") == NULL); /* a small window keeps its rows */
+	}
+	buf_free(&out);
+}
+
 int main(void)
 {
 	if (!setlocale(LC_CTYPE, "C.UTF-8")) {
@@ -285,5 +445,9 @@ int main(void)
 	RUN(test_json_escape);
 	RUN(test_history);
 	RUN(test_table);
+	RUN(test_keys);
+	RUN(test_navigation);
+	RUN(test_vm_screen);
+	RUN(test_cpu_strip);
 	return check_report("test_view");
 }
