@@ -19,6 +19,10 @@ int buf_reserve(struct buf *b, size_t extra); /* 0 or -ENOMEM */
 /* Grows *array (of *cap elements of elem_size bytes) to hold at least want
  * elements, doubling; the caller owns and frees it.  0 or -ENOMEM. */
 int array_reserve(void **array, size_t *cap, size_t want, size_t elem_size);
+
+/* Opens a gap of one element at index at (<= *count) in *array, growing it
+ * as array_reserve does; *count grows by one, the gap is zeroed.  0 or -ENOMEM. */
+int array_insert(void **array, size_t *count, size_t *cap, size_t at, size_t elem_size);
 int buf_append(struct buf *b, const char *data, size_t len);
 void buf_free(struct buf *b);
 

@@ -75,11 +75,9 @@ static struct vm_history *vcpu_series(struct vcpu_history *h, int id)
 		at++;
 	if (at < h->count && h->vcpus[at].pid == id)
 		return &h->vcpus[at];
-	if (array_reserve((void **)&h->vcpus, &h->cap, h->count + 1, sizeof(*h->vcpus)))
+	if (array_insert((void **)&h->vcpus, &h->count, &h->cap, at, sizeof(*h->vcpus)))
 		return NULL;
-	memmove(&h->vcpus[at + 1], &h->vcpus[at], (h->count - at) * sizeof(*h->vcpus));
-	h->count++;
-	h->vcpus[at] = (struct vm_history){ .pid = id };
+	h->vcpus[at].pid = id;
 	return &h->vcpus[at];
 }
 

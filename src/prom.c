@@ -54,11 +54,9 @@ static struct prom_vcpu *vcpu_series(struct prom_vm *vm, int id)
 		at++;
 	if (at < vm->vcpu_count && vm->vcpus[at].id == id)
 		return &vm->vcpus[at];
-	if (array_reserve((void **)&vm->vcpus, &vm->vcpu_cap, vm->vcpu_count + 1, sizeof(*vm->vcpus)))
+	if (array_insert((void **)&vm->vcpus, &vm->vcpu_count, &vm->vcpu_cap, at, sizeof(*vm->vcpus)))
 		return NULL;
-	memmove(&vm->vcpus[at + 1], &vm->vcpus[at], (vm->vcpu_count - at) * sizeof(*vm->vcpus));
-	vm->vcpu_count++;
-	vm->vcpus[at] = (struct prom_vcpu){ .id = id };
+	vm->vcpus[at].id = id;
 	return &vm->vcpus[at];
 }
 

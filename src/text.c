@@ -42,6 +42,19 @@ int array_reserve(void **array, size_t *cap, size_t want, size_t elem_size)
 	return 0;
 }
 
+int array_insert(void **array, size_t *count, size_t *cap, size_t at, size_t elem_size)
+{
+	char *base;
+
+	if (array_reserve(array, cap, *count + 1, elem_size))
+		return -ENOMEM;
+	base = *array;
+	memmove(base + (at + 1) * elem_size, base + at * elem_size, (*count - at) * elem_size);
+	memset(base + at * elem_size, 0, elem_size);
+	(*count)++;
+	return 0;
+}
+
 int buf_append(struct buf *b, const char *data, size_t len)
 {
 	if (len == 0)

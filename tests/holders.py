@@ -13,28 +13,18 @@ busy as the host's.  Every share must be within TOL points of the agent's, every
 within 15 % (or 20 us) of its Δwait/Δruns.  CLAIM: "PID:key<value" or "PID:key>value" on the mean over the
 ticks of the agent's key (what the case is about: who dominates).  Exits 1 on any failure.
 """
-import bisect, datetime, json, sys
+import json, os, sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from readings import Readings, tick_end
 
 agent, counters, roles_file, clk_tck, tol = sys.argv[1:6]
 clk_tck, tol = int(clk_tck), float(tol)
 claims = sys.argv[6:]
 roles = [l.split() for l in open(roles_file) if l.strip()]
-rows = [list(map(float, l.split())) for l in open(counters) if l.strip()]
-ncpu = (len(rows[0]) - 1 - 3 * len(roles)) // 3
-times = [r[0] for r in rows]
-
-
-def at(t, col):
-    i = bisect.bisect_left(times, t)
-    if i <= 0 or i >= len(rows):
-        return None
-    a, b = rows[i - 1], rows[i]
-    return a[col] + (b[col] - a[col]) * (t - a[0]) / (b[0] - a[0])
-
-
-def delta(t0, t1, col):
-    x, y = at(t0, col), at(t1, col)
-    return None if x is None or y is None else y - x
+readings = Readings(counters)
+ncpu = (readings.columns - 1 - 3 * len(roles)) // 3
+delta = readings.delta
 
 
 def cpus(text):
@@ -90,7 +80,7 @@ for line in open(agent):
     r = json.loads(line)
     if r.get("record") != "vm" or r.get("process_pid") not in pids:
         continue
-    end = datetime.datetime.strptime(r["@timestamp"], "%Y-%m-%dT%H:%M:%S.%f%z").timestamp()
+    end = tick_end(r)
     pid = r["process_pid"]
     got = own_figures(pid, end - r["interval_s"], end)
     if got is None:

@@ -19,27 +19,22 @@ it by the time the agent takes to read every VM's files (24 ms seen in a CI
 run under load): a tick ending less than READ_SKEW before a change may already
 show the new limit.  READ_SKEW is four times the largest delay seen.
 """
-import bisect, datetime, json, sys
+import json, os, sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from readings import Readings, tick_end
 
 agent, counters, pid, events, tol = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], float(sys.argv[5])
-rows = [list(map(float, l.split())) for l in open(counters) if l.strip()]
-times = [r[0] for r in rows]
+readings = Readings(counters)
 evs = [(float(l.split()[0]), float(l.split()[1]), l.split(None, 2)[2].strip()) for l in open(events) if l.strip()]
-
-def at(t, col):
-    i = bisect.bisect_left(times, t)
-    if i <= 0 or i >= len(rows):
-        return None
-    a, b = rows[i - 1], rows[i]
-    return a[col] + (b[col] - a[col]) * (t - a[0]) / (b[0] - a[0])
 
 def own(t0, t1, ncpu):
     vals = []
-    for col in range(1, len(rows[0])):
-        x, y = at(t0, col), at(t1, col)
-        if x is None or y is None:
+    for col in range(1, readings.columns):
+        d = readings.delta(t0, t1, col)
+        if d is None:
             return None
-        vals.append(y - x)
+        vals.append(d)
     steal = 100 * vals[0] / 1e9 / (t1 - t0) / ncpu
     thr = 100 * sum(vals[1:]) / 1e9 / (t1 - t0) / ncpu
     return steal, thr
@@ -50,7 +45,7 @@ for line in open(agent):
     r = json.loads(line)
     if r.get("record") != "vm" or r.get("process_pid") != pid:
         continue
-    end = datetime.datetime.strptime(r["@timestamp"], "%Y-%m-%dT%H:%M:%S.%f%z").timestamp()
+    end = tick_end(r)
     start = end - r["interval_s"]
     o = own(start, end, r["vcpu_count"])
     if o is None:
