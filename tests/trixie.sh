@@ -52,7 +52,9 @@ if [ -s "$cache" ]; then
 else
 	debootstrap --variant=minbase trixie "$root" "$mirror" >"$tmp/debootstrap.log" 2>&1 ||
 		{ tail -n 20 "$tmp/debootstrap.log"; fail "debootstrap trixie from $mirror"; exit 1; }
-	mkdir -p "$cache_dir" && tar -cf "$cache.$$" -C "$root" . && mv "$cache.$$" "$cache"
+	# a new file of a random name (mktemp: O_EXCL, 0600), renamed over the cache
+	install -d -m 0755 "$cache_dir" && part=$(mktemp "$cache_dir/.trixie-minbase.XXXXXX") &&
+		tar -cf "$part" -C "$root" . && chmod 0644 "$part" && mv -T "$part" "$cache"
 	echo "# debootstrap --variant=minbase trixie in $((SECONDS - start)) s (cached as $cache)"
 fi
 # dpkg without fsync and man-db without its index (debootstrap's and
