@@ -32,11 +32,11 @@ struct cgroup_links {
 	uint32_t gens[CGROUP_DEPTH];
 };
 
-/* Every cgroup on a live vCPU thread's path.  Its limit file and cpu.stat
- * are kept open and read with one pread each per tick: a limit set on any
- * of them shows at the next tick, and since the throttled counter exists
- * whether or not a limit is set, the tick in which a limit came or went is
- * still split right. */
+/* Every cgroup on a live vCPU thread's path, its limit file and cpu.stat
+ * kept open.  A cgroup throttles only while it is limited and a thread in
+ * it waits on a run queue, so the throttled counter is read only then
+ * (cgroup.c says when); the limit is read every tick while there is none,
+ * every other tick while there is one. */
 struct cgroup_entry {
 	char *rel;          /* directory under the root, owned; NULL: a free slot */
 	uint32_t hash;      /* of rel, to find it again without a string compare each */
@@ -49,8 +49,13 @@ struct cgroup_entry {
 	int64_t quota;      /* v1: the quota last read, so the period is read again when it changes */
 	uint64_t period_us; /* v1: the period last read */
 	uint64_t period_at; /* v1: the sample count at which to read the period again */
-	double limit_cpus;  /* as last read: the limit file is read every other sample */
+	double limit_cpus;  /* as last read */
 	bool limit_read;    /* limit_cpus holds a reading */
+	uint64_t waited_ns; /* its vCPU threads' run-queue wait this tick (saturated; max: unknown) */
+	uint8_t reads;      /* readings of the counter so far, up to 2 */
+	uint64_t throttled_ns; /* the counter as last read ... */
+	bool unlimited_base; /* ... while no limit was set: it cannot have grown since */
+	bool stale;         /* not read since, while it was limited */
 };
 
 struct cgroup_set {
@@ -67,6 +72,8 @@ struct cgroup_sample {
 	size_t path_off;    /* its directory under the root, in the snapshot's text */
 	uint32_t gen;
 	bool valid;         /* its limit and, where limited, its cpu.stat could be read */
+	bool unplaced;      /* its counter grew while it was not read: the growth cannot be
+			       placed in this interval (no split for it) */
 	uint64_t throttled_ns; /* 0 where it has no throttled counter and no limit */
 	double limit_cpus;  /* quota / period; 0: no limit */
 };
@@ -84,8 +91,10 @@ void cgroup_link(struct cgroup_set *set, const struct cgroup_ref *ref, struct cg
 /* True while every cgroup of links is still the one linked (none dropped). */
 bool cgroup_links_current(const struct cgroup_set *set, const struct cgroup_links *links);
 
-/* Marks the entries of links as in use this tick (a live vCPU thread). */
-void cgroup_mark(struct cgroup_set *set, const struct cgroup_links *links);
+/* Marks the entries of links as in use this tick (a live vCPU thread) and
+ * adds the thread's run-queue wait since the last tick (UINT64_MAX: not
+ * known yet). */
+void cgroup_mark(struct cgroup_set *set, const struct cgroup_links *links, uint64_t waited_ns);
 
 /* Reads every entry in use into samples (grown to set->count, indexed by
  * slot; their paths appended to names): its limit and its throttled time.

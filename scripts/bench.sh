@@ -7,18 +7,22 @@
 # schema v1 needs (what any agent writing it from /proc pays the kernel).
 #
 #   scripts/bench.sh [--vms N] [--ticks N] [--interval SEC] [--rss-ticks N] [--idle-procs N] [--cgroup]
-#                    [--baseline BIN]
+#                    [--baseline BIN [--ab-pairs N]]
 #
-# --baseline BIN also runs another build of kvmsteal (an earlier commit's,
-# built elsewhere) over the same window, without --cgroup-root, and prints
-# this build's cost as a ratio of its.
+# --baseline BIN also compares this build with another (an earlier commit's,
+# built elsewhere), both without --cgroup-root, on the same VMs: two more
+# windows in which only the two run, half an interval apart, the second
+# with their slots swapped (a slot alone was worth 3 to 20 % here), N
+# pairs of them (--ab-pairs, 3), and prints this build's cost as a ratio
+# of the other's in each window and their median.
 #
 # --idle-procs N also starts N sleeping processes that are not QEMU (a busy
 # host's daemons, shells, containers): each is listed every tick, and kvmsteal
 # re-reads each one's name once every 30 s to see a late exec into QEMU.
 # --cgroup (root, cgroup v1 cpu controller at /sys/fs/cgroup/cpu) puts each
-# VM in a cgroup of its own with a 1-CPU quota and also measures, in the same
-# window, kvmsteal --cgroup-root /sys/fs/cgroup against kvmsteal without it.
+# VM in a cgroup of its own with a 1-CPU quota and also compares kvmsteal
+# --cgroup-root /sys/fs/cgroup with kvmsteal without it, in pairs of
+# windows as --baseline does.
 #
 # --interval must be whole seconds (pidstat's unit).  --rss-ticks N then runs
 # kvmsteal for N ticks at 0.1 s on the same processes and prints its resident
@@ -31,7 +35,7 @@
 # Absolute times vary between runs on these shared machines: read the ratios.
 set -u
 cd "$(dirname "$0")/.."
-vms=500 ticks=20 interval=1 rss_ticks=0 idle_procs=0 with_cgroups=0 baseline=
+vms=500 ticks=20 interval=1 rss_ticks=0 idle_procs=0 with_cgroups=0 baseline= ab_pairs=3
 while [ $# -gt 0 ]; do
 	case $1 in
 	--vms) vms=$2; shift 2 ;;
@@ -41,6 +45,7 @@ while [ $# -gt 0 ]; do
 	--idle-procs) idle_procs=$2; shift 2 ;;
 	--cgroup) with_cgroups=1; shift ;;
 	--baseline) baseline=$2; shift 2 ;;
+	--ab-pairs) ab_pairs=$2; shift 2 ;;
 	*) echo "usage: $0 [--vms N] [--ticks N] [--interval SEC] [--rss-ticks N] [--idle-procs N]" >&2; exit 64 ;;
 	esac
 done
@@ -131,21 +136,6 @@ if [ "$idle_procs" -gt 0 ]; then
 	[ "$wait_s" -gt 0 ] && { echo "# waiting ${wait_s} s until the idle processes are older than 30 s"; sleep "$wait_s"; }
 fi
 at() { sleep "$(echo "$interval * $1" | bc)"; }
-if [ "$with_cgroups" = 1 ]; then
-	# in steady state: a vCPU's cgroup file is read at first sight and then
-	# every 30 s, spread over the vCPUs (use --ticks 60 or more at 1 s to
-	# cover it); this reader starts 12 s before the window, ticking 0.4
-	# interval after the reference
-	./kvmsteal --cgroup-root /sys/fs/cgroup --interval "$interval" --output /dev/null 2>"$tmp/kvmsteal-cg.err" &
-	cg_reader=$!
-	sleep "$(echo "12 - 2.9 * $interval" | bc)"
-	at 0.6
-fi
-if [ -n "$baseline" ]; then
-	"$baseline" --interval "$interval" --output /dev/null 2>"$tmp/baseline.err" &
-	base_reader=$!
-	at 0.05
-fi
 ./build/refread "$interval" 1000000 $vm_pids >/dev/null 2>"$tmp/refread.err" &
 measured=$!; at 0.1
 ./build/refread "$interval" 1000000 --schema-floor $vm_pids >/dev/null 2>"$tmp/floor.err" &
@@ -154,10 +144,10 @@ measured="$measured $!"; at 0.1
 measured="$measured $!"; at 0.2
 pidstat -t -p "$pid_list" "$interval" >/dev/null 2>"$tmp/pidstat.err" &
 measured="$measured $!"; at 2.5
-read -r -a c0 < <(for pid in $measured ${cg_reader:-} ${base_reader:-}; do cpu_ns "$pid"; done | tr '\n' ' ')
+read -r -a c0 < <(for pid in $measured; do cpu_ns "$pid"; done | tr '\n' ' ')
 at "$ticks"
-read -r -a c1 < <(for pid in $measured ${cg_reader:-} ${base_reader:-}; do cpu_ns "$pid"; done | tr '\n' ' ')
-for pid in $measured ${cg_reader:-} ${base_reader:-}; do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
+read -r -a c1 < <(for pid in $measured; do cpu_ns "$pid"; done | tr '\n' ' ')
+for pid in $measured; do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
 ref_ns=$(( (c1[0] - c0[0]) / ticks )) floor_ns=$(( (c1[1] - c0[1]) / ticks ))
 kvm_ns=$(( (c1[2] - c0[2]) / ticks )) pidstat_ns=$(( (c1[3] - c0[3]) / ticks ))
 
@@ -172,16 +162,47 @@ echo "  kvmsteal / reference     = $(echo "scale=2; $kvm_ns / $ref_ns" | bc)   (
 echo "  kvmsteal / schema floor  = $(echo "scale=2; $kvm_ns / $floor_ns" | bc)   (the agent's own work above what the kernel charges)"
 echo "  pidstat / kvmsteal       = $(echo "scale=1; $pidstat_ns / $kvm_ns" | bc)   (goal: at least 30)"
 echo "  pidstat / schema floor   = $(echo "scale=1; $pidstat_ns / $floor_ns" | bc)   (the most any reader of these files could reach)"
+# ab_window "A ARGS" "B ARGS": CPU ns per tick of each over $ticks ticks
+# (after 2 of warm-up), the second started half an interval after the first
+ab_window() {
+	$1 --interval "$interval" --output /dev/null 2>>"$tmp/ab.err" & local a=$!
+	at 0.5
+	$2 --interval "$interval" --output /dev/null 2>>"$tmp/ab.err" & local b=$!
+	at 2.2
+	local a0 b0 a1 b1
+	a0=$(cpu_ns "$a") b0=$(cpu_ns "$b")
+	at "$ticks"
+	a1=$(cpu_ns "$a") b1=$(cpu_ns "$b")
+	kill "$a" "$b" 2>/dev/null; wait "$a" "$b" 2>/dev/null
+	echo "$(( (a1 - a0) / ticks )) $(( (b1 - b0) / ticks ))"
+}
+# ab_compare TITLE "NEW ARGS" "OLD ARGS" GOAL: $ab_pairs pairs of windows, only
+# the two running, their slots swapped within a pair (a slot alone was
+# worth 3 to 20 % here); the median of the ratios, since one window in ten
+# here was 10-30 % off in either direction (a neighbour's burst)
+ab_compare() {
+	local ratios= pair k1 b1 k2 b2 r1 r2
+	echo
+	echo "$1 ($ab_pairs pairs of windows of $ticks ticks, only the two running, slots swapped within a pair):"
+	for pair in $(seq "$ab_pairs"); do
+		read -r k1 b1 < <(ab_window "$2" "$3")
+		read -r b2 k2 < <(ab_window "$3" "$2")
+		r1=$(echo "scale=4; $k1 / $b1" | bc) r2=$(echo "scale=4; $k2 / $b2" | bc)
+		printf '  pair %d: first %7.3f / %7.3f ms = %s; second %7.3f / %7.3f ms = %s\n' "$pair" \
+			"$(echo "scale=3; $k1 / 1000000" | bc)" "$(echo "scale=3; $b1 / 1000000" | bc)" "$r1" \
+			"$(echo "scale=3; $k2 / 1000000" | bc)" "$(echo "scale=3; $b2 / 1000000" | bc)" "$r2"
+		ratios="$ratios $r1 $r2"
+	done
+	echo "$ratios" | tr ' ' '\n' | grep . | sort -n | awk -v goal="$4" '{ r[NR] = $1; l += log($1) }
+		END { printf "  ratio = %.3f (median of %d windows; geometric mean %.3f; goal: at most %s)\n",
+			NR % 2 ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2, NR, exp(l / NR), goal }'
+}
 if [ "$with_cgroups" = 1 ]; then
-	cg_ns=$(( (c1[4] - c0[4]) / ticks ))
-	printf '  %-40s %9.3f ms  %6s us/thread\n' "kvmsteal --cgroup-root" "$(echo "scale=3; $cg_ns / 1000000" | bc)" "$(per_thread "$cg_ns")"
-	echo "  kvmsteal --cgroup-root / kvmsteal = $(echo "scale=2; $cg_ns / $kvm_ns" | bc)   (goal: at most 1.15)"
-	echo "  its diagnostics: $(cat "$tmp/kvmsteal-cg.err" | head -n 2)"
+	ab_compare "kvmsteal --cgroup-root /sys/fs/cgroup against kvmsteal" "./kvmsteal --cgroup-root /sys/fs/cgroup" ./kvmsteal 1.15
+	echo "  diagnostics: $(sort -u "$tmp/ab.err" | head -n 2)"
 fi
 if [ -n "$baseline" ]; then
-	base_ns=$(( (c1[${#c1[@]} - 1] - c0[${#c0[@]} - 1]) / ticks ))
-	printf '  %-40s %9.3f ms  %6s us/thread\n' "baseline $baseline" "$(echo "scale=3; $base_ns / 1000000" | bc)" "$(per_thread "$base_ns")"
-	echo "  kvmsteal / baseline = $(echo "scale=3; $kvm_ns / $base_ns" | bc)   (the same work: 1.00 is no change)"
+	ab_compare "This build against $baseline (no --cgroup-root)" ./kvmsteal "$baseline" 1.05
 fi
 
 # Instructions per tick: the difference between runs of 6 and 2 ticks, so

@@ -40,7 +40,9 @@ static void entry_clear(struct cgroup_entry *entry)
 	free(entry->rel);
 	entry->rel = NULL;
 	entry->seen = false;
-	entry->limit_read = false;
+	entry->waited_ns = 0;
+	entry->limit_read = entry->unlimited_base = entry->stale = false;
+	entry->reads = 0;
 	entry->gen++;
 }
 
@@ -163,11 +165,15 @@ bool cgroup_links_current(const struct cgroup_set *set, const struct cgroup_link
 	return true;
 }
 
-void cgroup_mark(struct cgroup_set *set, const struct cgroup_links *links)
+void cgroup_mark(struct cgroup_set *set, const struct cgroup_links *links, uint64_t waited_ns)
 {
 	for (uint8_t i = 0; i < links->count; i++)
-		if (links->ids[i] < set->count && set->entries[links->ids[i]].gen == links->gens[i])
-			set->entries[links->ids[i]].seen = true;
+		if (links->ids[i] < set->count && set->entries[links->ids[i]].gen == links->gens[i]) {
+			struct cgroup_entry *entry = &set->entries[links->ids[i]];
+			entry->seen = true;
+			entry->waited_ns = waited_ns > UINT64_MAX - entry->waited_ns ? UINT64_MAX
+										 : entry->waited_ns + waited_ns;
+		}
 }
 
 /* The limit in CPUs (0: none); false when it cannot be read. */
@@ -206,6 +212,30 @@ static bool read_limit(const struct cgroup_set *set, struct cgroup_entry *entry,
 	return true;
 }
 
+/* Whether the throttled counter must be read this sample.  It grows only
+ * while a limit is set and a thread in the cgroup waits, so it is read when
+ * one of its vCPU threads waited, and once after a limit went (the base it
+ * is then held at), besides its first two samples.  A limit set and removed again between two reads of the
+ * limit file is not seen. */
+static bool counter_needed(const struct cgroup_entry *entry)
+{
+	if (entry->reads < 2)
+		return true; /* its first two: the second may follow the first at once (the agent's baseline) */
+	if (entry->limit_cpus == 0)
+		return !entry->unlimited_base;
+	return entry->waited_ns > 0;
+}
+
+/* Not read while limited and no vCPU waited, the counter may still have
+ * grown meanwhile (its other threads throttled): growth since then is
+ * placed in this interval only where its vCPUs' wait in this interval
+ * covers it (a throttled run queue holds at least one waiting thread);
+ * more than that cannot be placed. */
+static bool placed(const struct cgroup_entry *entry, uint64_t value)
+{
+	return !entry->stale || (value >= entry->throttled_ns && value - entry->throttled_ns <= entry->waited_ns);
+}
+
 static void sample_entry(const struct cgroup_set *set, struct cgroup_entry *entry, size_t slot,
 			 uint64_t period_every, struct cgroup_sample *out)
 {
@@ -214,9 +244,9 @@ static void sample_entry(const struct cgroup_set *set, struct cgroup_entry *entr
 	uint64_t value;
 
 	out->valid = false;
-	/* the limit every other sample (each slot on its own turn): cpu_limit_cpus follows within
-	 * two ticks, and the split needs only the throttled counter, read every sample */
-	if (!entry->limit_read || (set->samples + slot) % 2 == 0) {
+	/* a limit every other sample (each slot on its own turn): cpu_limit_cpus follows within two
+	 * ticks, and the split needs only the counter; none: every sample, the counter held meanwhile */
+	if (!entry->limit_read || entry->limit_cpus == 0 || (set->samples + slot) % 2 == 0) {
 		if (!read_limit(set, entry, period_every, &entry->limit_cpus))
 			return;
 		entry->limit_read = true;
@@ -224,6 +254,12 @@ static void sample_entry(const struct cgroup_set *set, struct cgroup_entry *entr
 	out->limit_cpus = entry->limit_cpus;
 	if (entry->stat_fd < 0) {
 		out->valid = out->limit_cpus == 0; /* no counter, and nothing that could throttle */
+		return;
+	}
+	if (!counter_needed(entry)) {
+		entry->stale |= entry->limit_cpus > 0;
+		out->valid = true;
+		out->throttled_ns = entry->throttled_ns;
 		return;
 	}
 	len = procfs_pread(entry->stat_fd, buf, sizeof(buf));
@@ -234,8 +270,14 @@ static void sample_entry(const struct cgroup_set *set, struct cgroup_entry *entr
 		out->valid = out->limit_cpus == 0 && !entry->v1;
 		return;
 	}
+	value = entry->v1 ? value : value * 1000;
 	out->valid = true;
-	out->throttled_ns = entry->v1 ? value : value * 1000;
+	out->throttled_ns = value;
+	out->unplaced = !placed(entry, value);
+	entry->throttled_ns = value;
+	entry->reads += entry->reads < 2;
+	entry->stale = false;
+	entry->unlimited_base = entry->limit_cpus == 0;
 }
 
 int cgroup_sample_all(struct cgroup_set *set, struct cgroup_sample **samples, size_t *count, size_t *cap,
@@ -256,6 +298,7 @@ int cgroup_sample_all(struct cgroup_set *set, struct cgroup_sample **samples, si
 		if (entry->rel && (!entry->seen || !out->valid))
 			entry_clear(entry); /* no vCPU thread is in it any more, or it is gone */
 		entry->seen = false;
+		entry->waited_ns = 0;
 	}
 	*count = set->count;
 	set->samples++;

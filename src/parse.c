@@ -18,25 +18,23 @@ static void skip_blanks(struct cursor *c)
 }
 
 /* Reads one unsigned decimal; fails on no digit, overflow, or a glued suffix.
- * Up to 19 digits cannot overflow 64 bits, so only a 20th is checked. */
+ * In one pass, as it runs three times per thread each tick: up to 19
+ * digits cannot overflow 64 bits, so only a 20th is checked. */
 static int read_u64(struct cursor *c, uint64_t *out)
 {
 	uint64_t value = 0;
-	const char *start;
-	size_t digits;
+	const char *start, *safe;
 
 	skip_blanks(c);
 	start = c->p;
-	while (c->p < c->end && *c->p >= '0' && *c->p <= '9')
-		c->p++;
-	digits = (size_t)(c->p - start);
-	if (digits == 0 || digits > 20)
+	safe = c->end - start > 19 ? start + 19 : c->end;
+	while (c->p < safe && (unsigned)(*c->p - '0') <= 9)
+		value = value * 10 + (uint64_t)(*c->p++ - '0');
+	if (c->p == start)
 		return -EINVAL;
-	for (size_t i = 0; i < digits && i < 19; i++)
-		value = value * 10 + (uint64_t)(start[i] - '0');
-	if (digits == 20) {
-		unsigned last = (unsigned)(start[19] - '0');
-		if (value > (UINT64_MAX - last) / 10)
+	if (c->p < c->end && (unsigned)(*c->p - '0') <= 9) { /* a 20th digit */
+		unsigned last = (unsigned)(*c->p++ - '0');
+		if (value > (UINT64_MAX - last) / 10 || (c->p < c->end && (unsigned)(*c->p - '0') <= 9))
 			return -EINVAL;
 		value = value * 10 + last;
 	}
@@ -407,22 +405,38 @@ static bool cpu_in(const unsigned char *mask, size_t cpu)
 	return mask[cpu / 8] & (1u << (cpu % 8));
 }
 
+/* Appends a separator (when not first) and value to out; printf-free, as
+ * every vCPU's list is formatted again every 10 s.  False when it does not fit. */
+static bool append_number(char *out, size_t *len, char sep, size_t value)
+{
+	char digits[24], *p = digits + sizeof(digits);
+
+	do {
+		*--p = (char)('0' + value % 10);
+		value /= 10;
+	} while (value);
+	if ((size_t)(digits + sizeof(digits) - p) + (sep != 0) > CPU_LIST_MAX - *len)
+		return false;
+	if (sep)
+		out[(*len)++] = sep;
+	memcpy(out + *len, p, (size_t)(digits + sizeof(digits) - p));
+	*len += (size_t)(digits + sizeof(digits) - p);
+	out[*len] = '\0';
+	return true;
+}
+
 int format_cpu_list(const unsigned char *mask, size_t ncpus, char out[CPU_LIST_MAX + 1])
 {
 	size_t len = 0;
 
 	for (size_t cpu = 0; cpu < ncpus; cpu++) {
 		size_t last = cpu;
-		int n;
 		if (!cpu_in(mask, cpu))
 			continue;
 		while (last + 1 < ncpus && cpu_in(mask, last + 1))
 			last++;
-		n = last == cpu ? snprintf(out + len, CPU_LIST_MAX + 1 - len, "%s%zu", len ? "," : "", cpu)
-				: snprintf(out + len, CPU_LIST_MAX + 1 - len, "%s%zu-%zu", len ? "," : "", cpu, last);
-		if (n < 0 || (size_t)n > CPU_LIST_MAX - len)
+		if (!append_number(out, &len, len ? ',' : 0, cpu) || (last != cpu && !append_number(out, &len, '-', last)))
 			return -ENOSPC;
-		len += (size_t)n;
 		cpu = last;
 	}
 	return len ? 0 : -EINVAL;

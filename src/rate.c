@@ -225,7 +225,7 @@ static bool cgroup_delta(const struct snapshot *prev, const struct snapshot *cur
 		if (prev->cgroups[(id + i) % prev->cgroup_count].gen == gen &&
 		    strcmp(prev->names.data + prev->cgroups[(id + i) % prev->cgroup_count].path_off, path) == 0)
 			a = &prev->cgroups[(id + i) % prev->cgroup_count];
-	if (!a || !a->valid || !b->valid || b->throttled_ns < a->throttled_ns)
+	if (!a || !a->valid || !b->valid || b->unplaced || b->throttled_ns < a->throttled_ns)
 		return false;
 	d->ns = b->throttled_ns - a->throttled_ns;
 	d->limit = b->limit_cpus;

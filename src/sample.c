@@ -163,8 +163,10 @@ static void read_host(struct sampler *s, struct snapshot *snap)
  *   allowed CPUs       every 10 s less one tick period              10 s, or 1 tick if longer
  *   its cgroup file    when first a vCPU; in a tick where its       waiting: that tick;
  *                      steal reached 1 %; every 30 s                 not waiting: 30 s
- *   limits, cpu.stat   every tick, each cgroup on a path once       1 tick (a v1 period
+ *   a cgroup's limit   none: every tick; one: every other tick     2 ticks (a v1 period
  *                      (cgroup.c)                                    changed alone: 10 s)
+ *   its throttled      limited, in a tick where one of its vCPUs   the split: that tick, or
+ *   counter            waited; once after its limit went            none for it (cgroup.c)
  *
  * The cgroup file is the costly one (the kernel prints every hierarchy in
  * it), so it is read again when it matters: a thread moved into a limited
@@ -266,8 +268,9 @@ static uint64_t period_every(const struct sampler *s)
 /* Reads the thread's cgroup file and links it to the cgroups on its path;
  * an unchanged file whose cgroups are all still in the set keeps its links. */
 static void refresh_cgroups(struct sampler *s, const struct vm_entry *vm, struct thread_entry *thread,
-			    uint64_t now_ticks, bool thread_waited)
+			    uint64_t now_ticks, const struct schedstat *stat)
 {
+	bool thread_waited = waited(s, thread, stat);
 	char path[48], buf[4096];
 	struct cgroup_ref ref;
 	uint32_t hash;
@@ -293,7 +296,9 @@ static void refresh_cgroups(struct sampler *s, const struct vm_entry *vm, struct
 		s->cgroup_reads++;
 		s->cgroup_links += thread->cg.known;
 	}
-	cgroup_mark(&s->cgroups, &thread->cg);
+	/* its cgroups' throttled counters are read when it waited at all (or is new) */
+	cgroup_mark(&s->cgroups, &thread->cg,
+		    !thread->sampled || stat->wait_ns < thread->wait_ns ? UINT64_MAX : stat->wait_ns - thread->wait_ns);
 }
 
 static int thread_entry_open(struct sampler *s, struct vm_entry *vm, int tid, struct thread_entry *thread)
@@ -430,7 +435,7 @@ static int sample_threads(struct sampler *s, struct vm_entry *vm, struct snapsho
 		}
 		if (err == 0 && thread->vcpu_id >= 0) {
 			refresh_cpus(s, vm, thread, now_ticks);
-			refresh_cgroups(s, vm, thread, now_ticks, waited(s, thread, &stat));
+			refresh_cgroups(s, vm, thread, now_ticks, &stat);
 		}
 		if (err == 0) {
 			thread->sampled = true;

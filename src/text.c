@@ -222,16 +222,31 @@ static size_t json_escape(uint32_t cp, char code[16])
 	return (size_t)snprintf(code, 16, "\\u%04x\\u%04x", 0xD800 + (cp >> 10), 0xDC00 + (cp & 0x3FF));
 }
 
+/* The offset of the first byte at or after from with its high bit set, or
+ * len; eight bytes at a time, since a record is ASCII nearly always and is
+ * scanned whole every tick. */
+static size_t first_high(const char *s, size_t from, size_t len)
+{
+	size_t i = from;
+
+	for (uint64_t word; i + 8 <= len; i += 8) {
+		memcpy(&word, s + i, 8);
+		if (word & 0x8080808080808080ull)
+			break;
+	}
+	while (i < len && (unsigned char)s[i] < 0x80)
+		i++;
+	return i;
+}
+
 /* The offset of the first code point above U+007F that is hidden, or len. */
 static size_t first_hidden(const char *s, size_t from, size_t len)
 {
 	size_t n;
 
-	for (size_t i = from; i < len; i += n) {
-		n = 1;
-		if ((unsigned char)s[i] >= 0x80 && text_is_hidden(text_decode(s + i, &n)))
+	for (size_t i = first_high(s, from, len); i < len; i = first_high(s, i + n, len))
+		if (text_is_hidden(text_decode(s + i, &n)))
 			return i;
-	}
 	return len;
 }
 
