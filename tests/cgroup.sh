@@ -182,8 +182,10 @@ else
 fi
 
 # transitions PID LABEL: while an agent runs at --interval 1, the script sets,
-# raises and removes a limit on the VM's own cgroup and on an ancestor, then
-# moves the vCPU threads into another limited cgroup; a reader in the
+# raises and removes a limit on the VM's own cgroup and on an ancestor,
+# stops the VM for 3 s under that limit (no vCPU waits: its counters are not
+# read) and lets it go on, then moves the vCPU threads into another limited
+# cgroup; a reader in the
 # background takes the vCPUs' run-queue wait and the cgroups' throttled time
 # every 50 ms; tests/transitions.py checks every tick against them.
 transitions() {
@@ -200,7 +202,7 @@ transitions() {
 	done ) &
 	reader=$!
 	sleep 0.3
-	./kvmsteal --cgroup-root /sys/fs/cgroup --interval 1 --count 20 >"$tmp/tr.out" 2>"$tmp/tr.err" &
+	./kvmsteal --cgroup-root /sys/fs/cgroup --interval 1 --count 25 >"$tmp/tr.out" 2>"$tmp/tr.err" &
 	local agent=$!
 	# stamped as the write begins: a tick read after the stamp may see the change
 	event() { sleep "$1"; echo "$EPOCHREALTIME $2 $5" >>"$tmp/events"; echo "$3" >"$4"; }
@@ -208,6 +210,8 @@ transitions() {
 	event 3 1 10000 "$t/vm/cpu.cfs_quota_us" "raised to 1 CPU"
 	event 3 0 -1 "$t/vm/cpu.cfs_quota_us" "removed"
 	event 3 0.4 4000 "$t/cpu.cfs_quota_us" "0.4 CPU set on the parent"
+	sleep 2; echo "$EPOCHREALTIME 0.4 stopped under the parent's limit" >>"$tmp/events"; kill -STOP "$pid"
+	sleep 3; echo "$EPOCHREALTIME 0.4 going on under the parent's limit" >>"$tmp/events"; kill -CONT "$pid"
 	event 3 0 -1 "$t/cpu.cfs_quota_us" "removed from the parent"
 	sleep 2
 	echo "$EPOCHREALTIME 0.3 threads moved to a 0.3-CPU cgroup" >>"$tmp/events" # stamped as the move begins

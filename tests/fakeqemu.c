@@ -152,7 +152,12 @@ int main(int argc, char **argv)
 	if (pidfile && write_pidfile(pidfile) != 0)
 		fprintf(stderr, "fakeqemu: cannot write %s: %s\n", pidfile, strerror(errno));
 
-	for (int sig; (sig = sigtimedwait(&stop_signals, NULL, &timeout)) == SIGUSR1 || sig == SIGUSR2;) {
+	for (int sig;;) {
+		sig = sigtimedwait(&stop_signals, NULL, &timeout);
+		if (sig < 0 && errno == EINTR)
+			continue; /* stopped and continued (SIGSTOP, SIGCONT): go on */
+		if (sig != SIGUSR1 && sig != SIGUSR2)
+			break;
 		struct fake_thread *last = &threads[sig == SIGUSR1 && vcpus > 0 ? vcpus - 1 : count - 1];
 		atomic_store(&last->stop, 1);
 		pthread_join(last->handle, NULL);
