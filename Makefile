@@ -2,7 +2,16 @@
 # `make`, `make check`, `make install PREFIX=... DESTDIR=...`, `make clean`.
 # WERROR=1 turns warnings into errors (CI); SANITIZE=1 builds with ASan+UBSan.
 
-VERSION    = 0.1.0
+# The one version number and date: the top entry of the Debian changelog,
+# written by whoever bumps the version; the man pages' date and every file's
+# time in the packages (SOURCE_DATE_EPOCH) come from it.
+CHANGELOG  = scripts/dist/debian/changelog
+VERSION   := $(shell head -n 1 $(CHANGELOG) | cut -d '(' -f 2 | cut -d ')' -f 1)
+ifeq ($(origin SOURCE_DATE_EPOCH),undefined)
+SOURCE_DATE_EPOCH := $(shell date -u -d "$$(sed -n 's/^ -- .*>  //p' $(CHANGELOG) | head -n 1)" +%s)
+endif
+export SOURCE_DATE_EPOCH
+MAN_DATE  := $(shell date -u -d @$(SOURCE_DATE_EPOCH) +%Y-%m-%d)
 PREFIX    ?= /usr/local
 SBINDIR   ?= $(PREFIX)/sbin
 MANDIR    ?= $(PREFIX)/share/man
@@ -45,6 +54,8 @@ build/libkvmsteal.a: $(LIB_OBJS)
 build/%.o: src/%.c | build
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
+build/options.o: $(CHANGELOG) # --version: a new top entry rebuilds it
+
 build/tests/%.o: tests/%.c | build
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
@@ -62,7 +73,7 @@ build/spin.img: tests/guest/spin.S | build
 	as --32 -o build/spin.o $<
 	objcopy -O binary -j .text build/spin.o $@
 
-tests: $(TEST_BINS) build/spin.img
+tests: $(TEST_BINS) build/spin.img build/kvmsteal.8 build/kvmsteal-output.5
 
 # check: unit, golden and CLI tests, then end to end on the real /proc
 # (one after the other: the end-to-end tests measure CPU contention), the
@@ -122,10 +133,14 @@ check-package: kvmsteal tests
 check-trixie: kvmsteal tests
 	LC_ALL=C TZ=UTC SANITIZE=$(SANITIZE) bash tests/trixie.sh
 
-# The one version number: --version, the man page, both changelogs' entries
-# and the package names take it from here.
+# The one version number: --version, the man pages, the RPM changelog and
+# the package names take it from the Debian changelog's top entry.
 print-version:
 	@echo $(VERSION)
+print-man-date:
+	@echo $(MAN_DATE)
+print-source-date-epoch:
+	@echo $(SOURCE_DATE_EPOCH)
 
 # libFuzzer targets (clang): every parser and the JSON string path, each run
 # FUZZ_SECONDS on its seed corpus under tests/fuzz/corpus/ (new inputs go to
@@ -148,15 +163,16 @@ demo: kvmsteal build/fakeqemu build/spin.img
 build/kvmsteal.service: scripts/dist/kvmsteal.service.in | build
 	sed 's|@SBINDIR@|$(SBINDIR)|g' $< >$@
 
-build/kvmsteal.8: scripts/dist/kvmsteal.8.in Makefile | build
-	sed 's|@VERSION@|$(VERSION)|g' $< >$@
+build/kvmsteal.8 build/kvmsteal-output.5: build/%: scripts/dist/%.in Makefile $(CHANGELOG) | build
+	sed 's|@VERSION@|$(VERSION)|g; s|@DATE@|$(MAN_DATE)|g' $< >$@
 
 # The binary, its man page, the systemd unit, the sysusers.d entry, the
 # logrotate file and the Prometheus rules; then, on a live system: systemd-sysusers && systemctl
 # daemon-reload && systemctl enable --now kvmsteal.
-install: kvmsteal build/kvmsteal.service build/kvmsteal.8
+install: kvmsteal build/kvmsteal.service build/kvmsteal.8 build/kvmsteal-output.5
 	install -D -m 0755 kvmsteal $(DESTDIR)$(SBINDIR)/kvmsteal
 	install -D -m 0644 build/kvmsteal.8 $(DESTDIR)$(MANDIR)/man8/kvmsteal.8
+	install -D -m 0644 build/kvmsteal-output.5 $(DESTDIR)$(MANDIR)/man5/kvmsteal-output.5
 	install -D -m 0644 build/kvmsteal.service $(DESTDIR)$(UNITDIR)/kvmsteal.service
 	install -D -m 0644 scripts/dist/kvmsteal.sysusers $(DESTDIR)$(SYSUSERSDIR)/kvmsteal.conf
 	install -D -m 0644 scripts/dist/kvmsteal.logrotate $(DESTDIR)$(SYSCONFDIR)/logrotate.d/kvmsteal
@@ -172,8 +188,6 @@ deb:
 	rm -rf build/deb && mkdir -p $(DEB_TREE)
 	cp -R $(DIST_FILES) $(DEB_TREE)/
 	cp -R scripts/dist/debian $(DEB_TREE)/debian
-	sed 's|@VERSION@|$(VERSION)|g' scripts/dist/debian/changelog.in >$(DEB_TREE)/debian/changelog
-	rm $(DEB_TREE)/debian/changelog.in
 	cd $(DEB_TREE) && dpkg-buildpackage -b -us -uc
 	mv build/deb/kvmsteal_$(VERSION)_*.deb build/
 
@@ -190,6 +204,7 @@ rpm:
 	tar czf build/rpm/SOURCES/kvmsteal-$(VERSION).tar.gz --transform 's,^,kvmsteal-$(VERSION)/,' $(DIST_FILES)
 	cp scripts/dist/kvmsteal.sysusers build/rpm/SOURCES/
 	sed 's|@VERSION@|$(VERSION)|g' scripts/dist/rpm/kvmsteal.spec.in >build/rpm/SPECS/kvmsteal.spec
+	sh scripts/dist/rpm/changelog.sh $(CHANGELOG) >>build/rpm/SPECS/kvmsteal.spec
 	extra=""; \
 	rpm -q --quiet rpm || extra="--nodeps"; \
 	case "$$(rpm --eval '%{_unitdir}')" in /*) ;; *) extra="$$extra --load=$(RPM_FALLBACK)" ;; esac; \
@@ -197,7 +212,7 @@ rpm:
 	mv build/rpm/RPMS/*/kvmsteal-$(VERSION)-1*.rpm build/
 
 uninstall:
-	rm -f $(DESTDIR)$(SBINDIR)/kvmsteal $(DESTDIR)$(MANDIR)/man8/kvmsteal.8 \
+	rm -f $(DESTDIR)$(SBINDIR)/kvmsteal $(DESTDIR)$(MANDIR)/man8/kvmsteal.8 $(DESTDIR)$(MANDIR)/man5/kvmsteal-output.5 \
 		$(DESTDIR)$(UNITDIR)/kvmsteal.service $(DESTDIR)$(SYSUSERSDIR)/kvmsteal.conf \
 		$(DESTDIR)$(SYSCONFDIR)/logrotate.d/kvmsteal $(DESTDIR)$(DATADIR)/kvmsteal/prometheus/kvmsteal.rules.yml \
 		$(DESTDIR)$(DATADIR)/kvmsteal/grafana/kvmsteal.json
@@ -205,6 +220,6 @@ uninstall:
 clean:
 	rm -rf build kvmsteal
 
-.PHONY: all tests check check-unit check-run check-e2e check-field check-outputs check-cgroup check-holders check-daemon check-terminal check-fleet check-package check-trixie print-version fuzz demo deb rpm install uninstall clean
+.PHONY: all tests check check-unit check-run check-e2e check-field check-outputs check-cgroup check-holders check-daemon check-terminal check-fleet check-package check-trixie print-version print-man-date print-source-date-epoch fuzz demo deb rpm install uninstall clean
 
 -include $(wildcard build/*.d build/tests/*.d)

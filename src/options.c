@@ -43,8 +43,9 @@ static void usage(FILE *stream)
 		"SIGHUP reopens --output FILE; with standard output (a terminal, a pipe) it ends kvmsteal.\n"
 		"\n"
 		"Exit status: 0 done, stopped by SIGTERM/SIGINT/SIGHUP, or the reader of standard output\n"
-		"left; 64 usage error; 66 proc root unreadable; 71 out of memory; 73 output or textfile\n"
-		"cannot be opened (or another kvmsteal holds it); 74 the reader of an --output FIFO left.\n");
+		"left; 64 usage error; 66 proc root or cgroup root unreadable; 71 out of memory; 73 output\n"
+		"or textfile cannot be opened (or another kvmsteal holds it); 74 the reader of an --output\n"
+		"FIFO left, or the terminal cannot be taken for the view.  Reference: kvmsteal(8).\n");
 }
 
 static int parse_double(const char *text, double *out)

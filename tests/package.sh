@@ -17,6 +17,7 @@ cleanup() { rm -rf "$tmp"; }
 trap cleanup EXIT INT TERM
 . tests/lib.sh
 version=$(make -s -f Makefile print-version)
+man_date=$(make -s -f Makefile print-man-date)
 # The sanitizer pass leaves this test to the plain pass by design (said, not
 # a failure); anything else that stops it is skip_all: a failure under CI=true.
 [ -n "${SANITIZE:-}" ] && [ "$SANITIZE" != 0 ] && echo "SKIP by design: SANITIZE=1: the packages are built with the distribution's flags; the plain pass runs this test" && exit 0
@@ -45,8 +46,9 @@ deb_tests() {
 	want=$(printf '%s\n' ./etc/logrotate.d/kvmsteal ".$unitdir/kvmsteal.service" ./usr/lib/sysusers.d/kvmsteal.conf \
 		./usr/sbin/kvmsteal ./usr/share/doc/kvmsteal/README.md ./usr/share/doc/kvmsteal/changelog.gz \
 		./usr/share/doc/kvmsteal/copyright ./usr/share/kvmsteal/grafana/kvmsteal.json \
-		./usr/share/kvmsteal/prometheus/kvmsteal.rules.yml ./usr/share/man/man8/kvmsteal.8.gz | sort | tr '\n' ' ')
-	check "contents: binary, man page, unit (in $unitdir, $PRETTY_NAME), sysusers, logrotate, rules, dashboard, README" \
+		./usr/share/kvmsteal/prometheus/kvmsteal.rules.yml ./usr/share/man/man8/kvmsteal.8.gz \
+		./usr/share/man/man5/kvmsteal-output.5.gz | sort | tr '\n' ' ')
+	check "contents: binary, man pages, unit (in $unitdir, $PRETTY_NAME), sysusers, logrotate, rules, dashboard, README" \
 		test "$(awk '$1 !~ /^d/ { print $3 }' "$tmp/contents" | sort | tr '\n' ' ')" = "$want"
 	check "contents: every file root:root" test "$(awk '$2 != "root/root"' "$tmp/contents" | wc -l)" = 0
 	check "version: the changelog's ($(dpkg-deb -f "$deb" Version)) is the Makefile's ($version)" \
@@ -65,7 +67,7 @@ deb_tests() {
 	echo "== dpkg -i (systemd is not PID 1 here: the unit is enabled, not started)"
 	dpkg -i "$deb" >"$tmp/install.log" 2>&1
 	check "dpkg -i: exit 0 ($?)" test $? -eq 0 || cat "$tmp/install.log"
-	for f in /usr/sbin/kvmsteal /usr/share/man/man8/kvmsteal.8.gz "$unitdir/kvmsteal.service" \
+	for f in /usr/sbin/kvmsteal /usr/share/man/man8/kvmsteal.8.gz /usr/share/man/man5/kvmsteal-output.5.gz "$unitdir/kvmsteal.service" \
 		/usr/lib/sysusers.d/kvmsteal.conf /etc/logrotate.d/kvmsteal /usr/share/kvmsteal/prometheus/kvmsteal.rules.yml \
 		/usr/share/kvmsteal/grafana/kvmsteal.json \
 		/usr/share/doc/kvmsteal/README.md; do
@@ -78,7 +80,10 @@ deb_tests() {
 		test "$(getent passwd kvmsteal | cut -d: -f6,7)" = "/nonexistent:/usr/sbin/nologin"
 	check "the runbook links resolve: the README is not compressed" \
 		grep -q '^### Runbook: KvmstealStale' /usr/share/doc/kvmsteal/README.md
-	check "man page: kvmsteal $version" sh -c "zcat /usr/share/man/man8/kvmsteal.8.gz | head -n 1 | grep -qF '\"kvmsteal $version\"'"
+	check "man page: kvmsteal $version of $man_date (the changelog's top entry)" \
+		sh -c "zcat /usr/share/man/man8/kvmsteal.8.gz | head -n 1 | grep -qF '$man_date \"kvmsteal $version\"'"
+	check "man page's time: the changelog's top entry (SOURCE_DATE_EPOCH), so a new version is a new page to man-db" \
+		test "$(stat -c %Y /usr/share/man/man8/kvmsteal.8.gz)" = "$(make -s print-source-date-epoch)"
 	check "/usr/sbin/kvmsteal --version: $version" sh -c "/usr/sbin/kvmsteal --version | grep -qw '$version'"
 	setpriv --reuid=kvmsteal --regid=kvmsteal --clear-groups /usr/sbin/kvmsteal --proc-root tests/fixtures/basic/t1 \
 		--interval 0.2 --count 2 --host-name pkg >"$tmp/run.ndjson" 2>"$tmp/run.err"
@@ -147,9 +152,9 @@ rpm_tests() {
 	check "%changelog: an entry for $version-1" sh -c "rpm -qp --changelog '$rpm' | head -n 1 | grep -q -- '- $version-1\$'"
 	# the man page compressed or not: that is the building rpm's brp-compress
 	# (Debian 13's rpm and RHEL's compress it, Debian 12's does not)
-	rpm -qpl "$rpm" | grep -v '^/usr/lib/.build-id' | sed 's|^\(/usr/share/man/man8/kvmsteal\.8\)\.gz$|\1|' >"$tmp/rpm.files"
+	rpm -qpl "$rpm" | grep -v '^/usr/lib/.build-id' | sed 's|^\(/usr/share/man/man[58]/kvmsteal.*\.[58]\)\.gz$|\1|' >"$tmp/rpm.files"
 	check "files: binary, man page, unit, sysusers, logrotate, rules, README, log directory" \
-		test "$(tr '\n' ' ' <"$tmp/rpm.files")" = "/etc/logrotate.d/kvmsteal /usr/lib/systemd/system/kvmsteal.service /usr/lib/sysusers.d/kvmsteal.conf /usr/sbin/kvmsteal /usr/share/doc/kvmsteal-$version /usr/share/doc/kvmsteal-$version/README.md /usr/share/kvmsteal /usr/share/kvmsteal/grafana /usr/share/kvmsteal/grafana/kvmsteal.json /usr/share/kvmsteal/prometheus /usr/share/kvmsteal/prometheus/kvmsteal.rules.yml /usr/share/man/man8/kvmsteal.8 /var/log/kvmsteal "
+		test "$(tr '\n' ' ' <"$tmp/rpm.files")" = "/etc/logrotate.d/kvmsteal /usr/lib/systemd/system/kvmsteal.service /usr/lib/sysusers.d/kvmsteal.conf /usr/sbin/kvmsteal /usr/share/doc/kvmsteal-$version /usr/share/doc/kvmsteal-$version/README.md /usr/share/kvmsteal /usr/share/kvmsteal/grafana /usr/share/kvmsteal/grafana/kvmsteal.json /usr/share/kvmsteal/prometheus /usr/share/kvmsteal/prometheus/kvmsteal.rules.yml /usr/share/man/man5/kvmsteal-output.5 /usr/share/man/man8/kvmsteal.8 /var/log/kvmsteal "
 	check "logrotate file: %config(noreplace)" test "$(rpm -qp --configfiles "$rpm")" = /etc/logrotate.d/kvmsteal
 	check "log directory: kvmsteal:kvmsteal 0750" \
 		sh -c "rpm -qp --qf '[%{FILEMODES:perms} %{FILEUSERNAME}:%{FILEGROUPNAME} %{FILENAMES}\n]' '$rpm' | grep -qx 'drwxr-x--- kvmsteal:kvmsteal /var/log/kvmsteal'"

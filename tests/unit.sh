@@ -68,6 +68,9 @@ check "--format text without cgroup figures: - in those columns" \
 	sh -c "./build/golden tests/fixtures/basic/t0 tests/fixtures/basic/t1 --text | grep -Eq '^web01 .* - +- +4\.3ms vms 22 +0-1\$'"
 
 
+# --- the reference (--help, the man pages, the README) against the agent ----
+. tests/docs.sh
+
 echo
 echo "$passes passed, $failures failed"
 [ "$failures" -eq 0 ]
