@@ -3,9 +3,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "files.h"
 
 /* True when the regular file readable as rfd is not empty and its last byte
  * is not '\n'.  A descriptor we cannot read (stdout opened write-only) says
@@ -31,9 +32,7 @@ static void close_torn_line(int fd, int rfd)
  * its ticks. */
 static int lock_regular(int fd, const struct stat *st)
 {
-	if (!S_ISREG(st->st_mode) || flock(fd, LOCK_EX | LOCK_NB) == 0)
-		return 0;
-	return errno == EWOULDBLOCK ? -EWOULDBLOCK : -errno;
+	return S_ISREG(st->st_mode) ? files_lock(fd) : 0;
 }
 
 /* O_NOFOLLOW: the output path is the agent's own; a symbolic link planted
@@ -43,11 +42,11 @@ static int lock_regular(int fd, const struct stat *st)
 static int open_path(struct output *out)
 {
 	struct stat st;
-	int fd = open(out->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW, 0640);
+	int fd = files_open_append(out->path, 0640);
 	int rfd, err = 0;
 
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (fstat(fd, &st) || (err = lock_regular(fd, &st))) {
 		err = err ? err : -errno;
 		close(fd);

@@ -6,10 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "files.h"
 
 static void prom_vm_clear(struct prom_vm *vm)
 {
@@ -345,77 +345,13 @@ static int format_text(struct prom_state *state)
 	return err ? err : append_vm_metrics(state);
 }
 
-static int write_all(int fd, const char *data, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, data, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* A name no other process can have planted: ".NAME." and 16 random hex digits. */
-static int temp_name(const char *base, char *out, size_t size)
-{
-	uint64_t bits;
-
-	if (getrandom(&bits, sizeof(bits), 0) != (ssize_t)sizeof(bits))
-		return -errno;
-	return snprintf(out, size, ".%s.%016llx", base, (unsigned long long)bits) < (int)size ? 0 : -ENAMETOOLONG;
-}
-
-/* Creates a temporary file in the directory; its fd, or -errno. */
-static int create_temp(struct prom_state *state, char *name, size_t size)
-{
-	for (int attempt = 0; attempt < 8; attempt++) {
-		int err = temp_name(state->base, name, size), fd;
-		if (err)
-			return err;
-		fd = openat(state->dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (fd >= 0 && fchmod(fd, PROM_FILE_MODE) == 0)
-			return fd;
-		if (fd >= 0) {
-			err = -errno;
-			close(fd);
-			unlinkat(state->dir_fd, name, 0);
-			return err;
-		}
-		if (errno != EEXIST)
-			return -errno;
-	}
-	return -EEXIST;
-}
-
-static int write_temp(struct prom_state *state, char *name, size_t size)
-{
-	int fd = create_temp(state, name, size);
-	int err;
-
-	if (fd < 0)
-		return fd;
-	err = write_all(fd, state->text.data, state->text.len);
-	if (close(fd) != 0 && err == 0)
-		err = -errno;
-	if (err == 0 && renameat(state->dir_fd, name, state->dir_fd, state->base) != 0)
-		err = -errno;
-	if (err)
-		unlinkat(state->dir_fd, name, 0);
-	return err;
-}
-
 int prom_write(struct prom_state *state)
 {
-	char name[NAME_MAX + 1];
 	int err;
 
 	if (format_text(state))
 		return -ENOMEM;
-	err = write_temp(state, name, sizeof(name));
+	err = files_replace(state->dir_fd, state->base, PROM_FILE_MODE, state->text.data, state->text.len);
 	if (err) {
 		diag_limited(&state->write_limit, 60, "cannot write the Prometheus textfile %s: %s; the NDJSON goes on",
 			     state->path, strerror(-err));
@@ -446,18 +382,6 @@ static int split_path(struct prom_state *state, const char *path)
 	return state->dir_fd < 0 ? -errno : 0;
 }
 
-/* The lock file sits beside the textfile; node_exporter reads only *.prom. */
-static int take_lock(struct prom_state *state)
-{
-	char name[NAME_MAX + 1];
-
-	snprintf(name, sizeof(name), ".%s.lock", state->base);
-	state->lock_fd = openat(state->dir_fd, name, O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, PROM_FILE_MODE);
-	if (state->lock_fd < 0)
-		return -errno;
-	return flock(state->lock_fd, LOCK_EX | LOCK_NB) == 0 ? 0 : -errno;
-}
-
 int prom_open(struct prom_state *state, const char *path)
 {
 	struct stat st;
@@ -466,11 +390,14 @@ int prom_open(struct prom_state *state, const char *path)
 
 	state->path = path;
 	state->dir_fd = state->lock_fd = -1;
-	if ((err = split_path(state, path)) || (err = take_lock(state)))
+	if ((err = split_path(state, path)))
 		return err;
+	/* beside the textfile: node_exporter reads only *.prom */
+	if ((state->lock_fd = files_lock_beside(state->dir_fd, state->base, PROM_FILE_MODE)) < 0)
+		return state->lock_fd;
 	if (fstatat(state->dir_fd, state->base, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
 		return -ELOOP; /* rename would replace the link: say so rather than surprise */
-	fd = create_temp(state, name, sizeof(name));
+	fd = files_create_temp(state->dir_fd, state->base, PROM_FILE_MODE, name, sizeof(name));
 	if (fd < 0)
 		return fd;
 	close(fd);

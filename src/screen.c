@@ -5,23 +5,10 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "files.h"
+
 #define ENTER "\033[?1049h\033[?25l" /* alternate screen, cursor hidden */
 #define LEAVE "\033[?25h\033[?1049l"
-
-/* Writes it all; a terminal that went away (EIO) is the caller's to tell. */
-static int write_all(int fd, const char *data, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, data, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
 
 /* Keys one by one, no echo; the saved state is what screen_suspend and
  * screen_close put back. */
@@ -45,14 +32,14 @@ int screen_open(struct screen *s, int in_fd, int out_fd)
 		take_keys(s);
 	s->open = true;
 	screen_measure(s);
-	return write_all(out_fd, ENTER, strlen(ENTER));
+	return files_write_all(out_fd, ENTER, strlen(ENTER));
 }
 
 void screen_suspend(struct screen *s)
 {
 	if (s->keys)
 		tcsetattr(s->in_fd, TCSAFLUSH, &s->saved);
-	write_all(s->out_fd, LEAVE, strlen(LEAVE));
+	files_write_all(s->out_fd, LEAVE, strlen(LEAVE));
 }
 
 int screen_resume(struct screen *s)
@@ -60,7 +47,7 @@ int screen_resume(struct screen *s)
 	if (s->has_saved)
 		take_keys(s);
 	screen_measure(s);
-	return write_all(s->out_fd, ENTER, strlen(ENTER));
+	return files_write_all(s->out_fd, ENTER, strlen(ENTER));
 }
 
 void screen_measure(struct screen *s)
@@ -100,7 +87,7 @@ int screen_draw(struct screen *s, const struct buf *frame)
 	int err = compose(&out, frame, s->rows);
 
 	if (!err)
-		err = write_all(s->out_fd, out.data, out.len);
+		err = files_write_all(s->out_fd, out.data, out.len);
 	buf_free(&out);
 	return err;
 }
@@ -190,6 +177,6 @@ void screen_close(struct screen *s, const struct buf *keep_frame)
 		return;
 	screen_suspend(s);
 	if (keep_frame && keep_frame->len)
-		write_all(s->out_fd, keep_frame->data, keep_frame->len);
+		files_write_all(s->out_fd, keep_frame->data, keep_frame->len);
 	s->open = false;
 }
