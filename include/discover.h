@@ -15,27 +15,17 @@
 #include "procfs.h"
 #include "snapshot.h"
 
-/* How many descriptors the agent keeps open on proc files.  Keeping a file
- * open is only cheaper than opening it again; every file can also be read by
- * path.  The rest of RLIMIT_NOFILE stays free for what a tick cannot do
- * without: /proc/stat, the listing, a file read by path, the output and
- * the textfile. */
-struct fd_budget {
-	size_t limit;     /* descriptors that may be kept */
-	size_t kept;      /* kept now */
-	size_t reserved;  /* left free for the agent itself */
-	bool short_of;    /* this tick, some file was read by path for want of one */
-};
+struct fd_budget; /* the table's: how many proc files may be kept open */
 
-/* True (and counted) when one more descriptor may be kept. */
-bool fd_budget_take(struct fd_budget *budget);
-void fd_budget_give(struct fd_budget *budget);
-
-/* A thread of a VM, as the sampler tracks it (owned by its vm_entry). */
+/* A thread of a VM.  The table alone creates, merges and frees these (its
+ * vm_entry owns them); the fields say which module reads each part. */
 struct thread_entry {
+	/* the table's */
 	int tid;
 	uint64_t starttime;
 	int schedstat_fd;  /* kept open; -1 when the fd budget is spent: read by path */
+	bool gone;         /* found gone this tick (fd closed): dropped at the next sync */
+	/* vcpus.c's: who the thread is */
 	int vcpu_id;       /* this tick's vCPU number, VCPU_NONE for others */
 	int named_vcpu;    /* n from a "CPU n/KVM" name, else VCPU_NONE */
 	bool tcg;          /* named "CPU n/TCG" */
@@ -44,11 +34,12 @@ struct thread_entry {
 	uint8_t name_checks; /* ticks left to look at its name again: QEMU
 	                        names a new thread just after creating it */
 	char comm[COMM_MAX]; /* its name when last read (the VM screen lists other threads by it) */
+	/* sample.c's: its last reading, and when the parts below are read again */
 	bool sampled;        /* wait_ns holds its previous schedstat (2) */
 	uint64_t wait_ns;    /* schedstat (2) at the previous tick: a vCPU that waits is looked at again */
-	char *cpus;          /* a vCPU's Cpus_allowed_list, owned; NULL if unknown */
+	char *cpus;          /* a vCPU's Cpus_allowed_list, owned (freed with the entry); NULL if unknown */
 	uint64_t cpus_at;    /* when to read it again, clock ticks after boot */
-	struct cgroup_links cg; /* with --cgroup-root: the cgroups on a vCPU's path */
+	struct cgroup_links cg; /* with --cgroup-root: the cgroups on a vCPU's path (cgroup.c links them) */
 	uint64_t cg_at;      /* when to read its cgroup file again; 0: never read */
 	uint32_t cg_hash;    /* of its cgroup file when last read */
 };
@@ -82,55 +73,46 @@ ssize_t vm_read_file(const struct vm_entry *vm, const char *rel, char *buf, size
 int vm_open_file(const struct vm_entry *vm, const char *rel);
 int vm_open_dir(const struct vm_entry *vm, const char *rel);
 
-/* A process found not to be a VM.  A launcher forks and then execs QEMU,
- * and an exec keeps the pid and its /proc inode but changes the comm, so
- * the comm is read again: each tick while the process is young (libvirt
- * execs at once), then once every RECHECK_S (a launcher may wait on storage
- * or a hook first).  A process that looks like QEMU by name but is not one
- * (a wrapper script, a QEMU not yet multi-threaded) is examined whole each
- * tick: exec'ing the real QEMU would not change its comm. */
-struct pid_memo {
-	int pid;
-	uint64_t ino;
-	uint64_t starttime;     /* clock ticks after boot */
-	uint64_t recheck_at;    /* clock ticks after boot; 0 while young */
-	bool look_alike;        /* named like QEMU, not a VM (yet) */
-	char comm[COMM_MAX];
-};
+/* The table of VMs: it alone lists the root, keeps the VM entries and their
+ * threads, remembers the processes that are not VMs, and spends the fd
+ * budget.  Opaque. */
+struct vm_table;
 
-#define YOUNG_PROCESS_S 30
-#define RECHECK_S 30
-
-/* One generation of the table: VMs and non-VM processes, both sorted by pid. */
-struct vm_generation {
-	struct vm_entry **vms;  /* each owned by the table */
-	size_t vm_count, vm_cap;
-	struct pid_memo *memo;
-	size_t memo_count, memo_cap;
-};
-
-/* Each scan builds the next generation from the current one; the two swap,
- * so the arrays are allocated once and only grow. */
-struct vm_table {
-	struct vm_generation cur, next;
-	struct id_list pids;    /* scratch: the root listing */
-	char *cmdline;          /* scratch, CMDLINE_MAX bytes */
-	long clk_tck;
-	struct fd_budget budget;
-};
-
-#define CMDLINE_MAX (128 * 1024)
+/* A table over the proc root root_fd (borrowed); NULL on ENOMEM.  The fd
+ * budget is what RLIMIT_NOFILE leaves after the descriptors open now. */
+struct vm_table *vm_table_new(int root_fd);
+void vm_table_free(struct vm_table *table);
 
 /* Lists the root and brings the table up to date: VMs that are gone or whose
  * PID was reused are dropped, new VMs are added, every VM's stat is re-read.
- * now_ticks: clock ticks since boot (CLOCK_BOOTTIME), to tell young processes.
- * Returns 0, or -errno when the root itself cannot be listed. */
-int vm_table_scan(struct vm_table *table, int root_fd, uint64_t now_ticks);
+ * now_ticks: clock ticks since boot (CLOCK_BOOTTIME), to tell young
+ * processes; a test may give any clock.  0, or -errno when the root itself
+ * cannot be listed. */
+int vm_table_scan(struct vm_table *table, uint64_t now_ticks);
 
-void vm_table_free(struct vm_table *table);
+/* The VMs of the last scan, sorted by pid. */
+size_t vm_table_count(const struct vm_table *table);
+struct vm_entry *vm_table_vm(const struct vm_table *table, size_t i);
 
-/* Closes a thread's fd (given back to budget); used by the sampler when a
- * thread goes away. */
-void thread_entry_close(struct thread_entry *thread, struct fd_budget *budget);
+/* sysconf(_SC_CLK_TCK): the unit of starttime and of now_ticks. */
+long vm_table_clk_tck(const struct vm_table *table);
+
+/* Who a new thread is, looked at once as it is added (vcpus_first_look);
+ * an error leaves the thread out. */
+typedef int (*thread_first_look)(const struct vm_entry *vm, struct thread_entry *thread);
+
+/* Makes vm->threads follow the process's task/ listing when it may have
+ * changed (the thread count differs, or a thread was found gone): gone
+ * threads are freed, new ones added (their schedstat kept open while the
+ * budget allows) and looked at.  0, or -errno when the VM has vanished. */
+int vm_table_sync_threads(struct vm_table *table, struct vm_entry *vm, thread_first_look look);
+
+/* A thread whose files say it is gone: its fd is given back now, the entry
+ * goes at the next sync. */
+void vm_table_thread_gone(struct vm_table *table, struct vm_entry *vm, struct thread_entry *thread);
+
+/* Once: when some file was read by path for want of a descriptor, says the
+ * limit and what keeping every file open would take. */
+void vm_table_warn_if_short_of_fds(struct vm_table *table);
 
 #endif

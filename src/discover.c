@@ -1,9 +1,11 @@
 #include "discover.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "diag.h"
@@ -12,8 +14,64 @@
 #include "text.h"
 
 #define STAT_MAX 1024
+#define CMDLINE_MAX (128 * 1024)
 
-bool fd_budget_take(struct fd_budget *budget)
+/* How many descriptors the agent keeps open on proc files.  Keeping a file
+ * open is only cheaper than opening it again; every file can also be read by
+ * path.  The rest of RLIMIT_NOFILE stays free for what a tick cannot do
+ * without: /proc/stat, the listing, a file read by path, the output and
+ * the textfile. */
+struct fd_budget {
+	size_t limit;     /* descriptors that may be kept */
+	size_t kept;      /* kept now */
+	size_t reserved;  /* left free for the agent itself */
+	bool short_of;    /* some file was read by path for want of one */
+};
+
+/* A process found not to be a VM.  A launcher forks and then execs QEMU,
+ * and an exec keeps the pid and its /proc inode but changes the comm, so
+ * the comm is read again: each tick while the process is young (libvirt
+ * execs at once), then once every RECHECK_S (a launcher may wait on storage
+ * or a hook first).  A process that looks like QEMU by name but is not one
+ * (a wrapper script, a QEMU not yet multi-threaded) is examined whole each
+ * tick: exec'ing the real QEMU would not change its comm. */
+struct pid_memo {
+	int pid;
+	uint64_t ino;
+	uint64_t starttime;     /* clock ticks after boot */
+	uint64_t recheck_at;    /* clock ticks after boot; 0 while young */
+	bool look_alike;        /* named like QEMU, not a VM (yet) */
+	char comm[COMM_MAX];
+};
+
+#define YOUNG_PROCESS_S 30
+#define RECHECK_S 30
+
+/* One generation of the table: VMs and non-VM processes, both sorted by pid. */
+struct vm_generation {
+	struct vm_entry **vms;  /* each owned by the table */
+	size_t vm_count, vm_cap;
+	struct pid_memo *memo;
+	size_t memo_count, memo_cap;
+};
+
+/* Each scan builds the next generation from the current one; the two swap,
+ * so the arrays are allocated once and only grow. */
+struct vm_table {
+	int root_fd;            /* borrowed */
+	bool on_procfs;         /* the real /proc: listings skip what procfs_list_ids says */
+	long clk_tck;
+	struct fd_budget budget;
+	struct vm_generation cur, next;
+	struct id_list pids;    /* scratch: the root listing */
+	struct id_list tids;    /* scratch: one VM's task/ listing */
+	struct thread_entry *merged; /* scratch: one VM's next thread list */
+	size_t merged_cap;
+	char *cmdline;          /* scratch, CMDLINE_MAX bytes */
+	bool warned_short_of_fds;
+};
+
+static bool fd_budget_take(struct fd_budget *budget)
 {
 	if (budget->kept >= budget->limit) {
 		budget->short_of = true;
@@ -23,7 +81,7 @@ bool fd_budget_take(struct fd_budget *budget)
 	return true;
 }
 
-void fd_budget_give(struct fd_budget *budget)
+static void fd_budget_give(struct fd_budget *budget)
 {
 	if (budget->kept > 0)
 		budget->kept--;
@@ -38,7 +96,7 @@ static void close_kept(int *fd, struct fd_budget *budget)
 	*fd = -1;
 }
 
-void thread_entry_close(struct thread_entry *thread, struct fd_budget *budget)
+static void thread_entry_close(struct thread_entry *thread, struct fd_budget *budget)
 {
 	close_kept(&thread->schedstat_fd, budget);
 	free(thread->cpus);
@@ -184,7 +242,7 @@ static void vm_entry_keep_fds(struct vm_entry *vm)
 /* Builds the entry for the QEMU process found as `found` (its stat read by
  * path a moment ago).  Everything is read again, and the starttime must
  * still match, so the entry is that very process. */
-static struct vm_entry *vm_entry_new(struct vm_table *table, int root_fd, const struct id_entry *found,
+static struct vm_entry *vm_entry_new(struct vm_table *table, const struct id_entry *found,
 				     uint64_t starttime)
 {
 	struct vm_entry *vm = calloc(1, sizeof(*vm));
@@ -195,7 +253,7 @@ static struct vm_entry *vm_entry_new(struct vm_table *table, int root_fd, const 
 	vm->pid = found->id;
 	vm->ino = found->ino;
 	vm->starttime = starttime;
-	vm->root_fd = root_fd;
+	vm->root_fd = table->root_fd;
 	vm->budget = &table->budget;
 	vm->dir_fd = vm->stat_fd = vm->task_fd = -1;
 	vm_entry_keep_fds(vm);
@@ -244,7 +302,7 @@ static bool runs_qemu(const struct pid_stat *stat, const char *cmdline, ssize_t 
  * a new VM entry, or NULL with *memo filled for another process (memo->pid
  * 0 when it vanished, could not be read, or is a QEMU that could not be
  * opened: those are looked at again next tick). */
-static struct vm_entry *examine_pid(struct vm_table *table, int root_fd, const struct id_entry *found,
+static struct vm_entry *examine_pid(struct vm_table *table, const struct id_entry *found,
 				    uint64_t now_ticks, struct pid_memo *memo)
 {
 	char path[32], buf[1024];
@@ -254,13 +312,13 @@ static struct vm_entry *examine_pid(struct vm_table *table, int root_fd, const s
 
 	memo->pid = 0;
 	snprintf(path, sizeof(path), "%d/stat", found->id);
-	len = procfs_read_file(root_fd, path, buf, sizeof(buf));
+	len = procfs_read_file(table->root_fd, path, buf, sizeof(buf));
 	if (len < 0 || parse_pid_stat(buf, (size_t)len, &stat))
 		return NULL;
 	snprintf(path, sizeof(path), "%d/cmdline", found->id);
-	cmd_len = procfs_read_file(root_fd, path, table->cmdline, CMDLINE_MAX);
+	cmd_len = procfs_read_file(table->root_fd, path, table->cmdline, CMDLINE_MAX);
 	if (runs_qemu(&stat, table->cmdline, cmd_len))
-		return vm_entry_new(table, root_fd, found, stat.starttime);
+		return vm_entry_new(table, found, stat.starttime);
 	young = is_young(table, stat.starttime, now_ticks);
 	*memo = (struct pid_memo){
 		.pid = found->id, .ino = found->ino, .starttime = stat.starttime,
@@ -273,7 +331,7 @@ static struct vm_entry *examine_pid(struct vm_table *table, int root_fd, const s
 }
 
 /* A known non-VM process: true when it still is one (memo updated). */
-static bool memo_still_holds(const struct vm_table *table, int root_fd, struct pid_memo *memo,
+static bool memo_still_holds(const struct vm_table *table, struct pid_memo *memo,
 			     const struct id_entry *found, uint64_t now_ticks)
 {
 	char path[32], comm[64];
@@ -284,7 +342,7 @@ static bool memo_still_holds(const struct vm_table *table, int root_fd, struct p
 	if (memo->recheck_at != 0 && now_ticks < memo->recheck_at)
 		return true;
 	snprintf(path, sizeof(path), "%d/comm", found->id);
-	if (procfs_read_file(root_fd, path, comm, sizeof(comm)) < 0)
+	if (procfs_read_file(table->root_fd, path, comm, sizeof(comm)) < 0)
 		return false;
 	len = strlen(comm);
 	if (len > 0 && comm[len - 1] == '\n')
@@ -312,7 +370,7 @@ struct scan_cursor {
 	size_t memo;
 };
 
-static void scan_one_pid(struct vm_table *table, int root_fd, const struct id_entry *found,
+static void scan_one_pid(struct vm_table *table, const struct id_entry *found,
 			 uint64_t now_ticks, struct scan_cursor *at)
 {
 	struct vm_generation *cur = &table->cur, *next = &table->next;
@@ -332,19 +390,19 @@ static void scan_one_pid(struct vm_table *table, int root_fd, const struct id_en
 		vm_entry_free(vm); /* gone or PID reused: whatever is there now is new */
 	} else if (at->memo < cur->memo_count && cur->memo[at->memo].pid == found->id) {
 		memo = cur->memo[at->memo++];
-		if (memo_still_holds(table, root_fd, &memo, found, now_ticks)) {
+		if (memo_still_holds(table, &memo, found, now_ticks)) {
 			next->memo[next->memo_count++] = memo;
 			return;
 		}
 	}
-	vm = examine_pid(table, root_fd, found, now_ticks, &memo);
+	vm = examine_pid(table, found, now_ticks, &memo);
 	if (vm)
 		next->vms[next->vm_count++] = vm;
 	else if (memo.pid)
 		next->memo[next->memo_count++] = memo;
 }
 
-int vm_table_scan(struct vm_table *table, int root_fd, uint64_t now_ticks)
+int vm_table_scan(struct vm_table *table, uint64_t now_ticks)
 {
 	struct scan_cursor at = { 0, 0 };
 	struct vm_generation swap;
@@ -352,14 +410,14 @@ int vm_table_scan(struct vm_table *table, int root_fd, uint64_t now_ticks)
 
 	if (!table->cmdline && !(table->cmdline = malloc(CMDLINE_MAX)))
 		return -ENOMEM;
-	err = procfs_list_ids(root_fd, false, &table->pids);
+	err = procfs_list_ids(table->root_fd, false, &table->pids);
 	if (err)
 		return err;
 	if (reserve(&table->next, table->pids.len + 1))
 		return -ENOMEM;
 	table->next.vm_count = table->next.memo_count = 0;
 	for (size_t i = 0; i < table->pids.len; i++)
-		scan_one_pid(table, root_fd, &table->pids.entries[i], now_ticks, &at);
+		scan_one_pid(table, &table->pids.entries[i], now_ticks, &at);
 	while (at.vm < table->cur.vm_count)
 		vm_entry_free(table->cur.vms[at.vm++]);
 	swap = table->cur;
@@ -368,8 +426,175 @@ int vm_table_scan(struct vm_table *table, int root_fd, uint64_t now_ticks)
 	return 0;
 }
 
+/* Descriptors a tick needs besides the kept ones: /proc/stat, a file read
+ * by path, a task/ listing by path, the output and its reopening (two), the
+ * textfile's temporary file, the readiness socket, and one spare. */
+#define FDS_FOR_THE_AGENT 8
+
+/* The kept fds may use what RLIMIT_NOFILE leaves after the descriptors open
+ * now (standard streams, the root, the output: the lowest free one tells,
+ * as the kernel hands out the lowest) and those a tick needs. */
+static void fd_budget_init(struct fd_budget *budget)
+{
+	struct rlimit limit;
+	int lowest = fcntl(0, F_DUPFD_CLOEXEC, 0);
+	size_t open_now = lowest >= 0 ? (size_t)lowest : 3;
+	size_t allowed = 1024;
+
+	if (lowest >= 0)
+		close(lowest);
+	if (getrlimit(RLIMIT_NOFILE, &limit) == 0)
+		allowed = limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur > SIZE_MAX / 2 ? SIZE_MAX / 2
+											  : (size_t)limit.rlim_cur;
+	budget->reserved = open_now + FDS_FOR_THE_AGENT;
+	budget->limit = allowed > budget->reserved ? allowed - budget->reserved : 0;
+}
+
+struct vm_table *vm_table_new(int root_fd)
+{
+	struct vm_table *table = calloc(1, sizeof(*table));
+
+	if (!table)
+		return NULL;
+	table->root_fd = root_fd;
+	table->on_procfs = procfs_is_procfs(root_fd);
+	table->clk_tck = sysconf(_SC_CLK_TCK);
+	fd_budget_init(&table->budget);
+	return table;
+}
+
+size_t vm_table_count(const struct vm_table *table)
+{
+	return table->cur.vm_count;
+}
+
+struct vm_entry *vm_table_vm(const struct vm_table *table, size_t i)
+{
+	return table->cur.vms[i];
+}
+
+long vm_table_clk_tck(const struct vm_table *table)
+{
+	return table->clk_tck;
+}
+
+static int thread_entry_open(struct vm_table *table, struct vm_entry *vm, int tid, struct thread_entry *thread,
+			     thread_first_look look)
+{
+	char path[48];
+	int err;
+
+	memset(thread, 0, sizeof(*thread));
+	thread->tid = tid;
+	thread->schedstat_fd = -1;
+	err = look(vm, thread);
+	if (err)
+		return err;
+	snprintf(path, sizeof(path), "task/%d/schedstat", tid);
+	if (!fd_budget_take(&table->budget))
+		return 0; /* read by path each tick */
+	thread->schedstat_fd = vm_open_file(vm, path);
+	if (thread->schedstat_fd >= 0)
+		return 0;
+	fd_budget_give(&table->budget);
+	err = thread->schedstat_fd;
+	thread->schedstat_fd = -1;
+	if (err == -EMFILE || err == -ENFILE) {
+		table->budget.short_of = true; /* another part of the process holds fds */
+		return 0;
+	}
+	return err;
+}
+
+/* Listing task/ costs as much as reading eight schedstat files, so it is
+ * listed only when the thread set may have changed: the thread count in
+ * /proc/PID/stat (read anyway) differs from the threads tracked, or a tracked
+ * thread was found gone (an exit and a new thread between two ticks keep the
+ * count, but the gone thread's fd says ESRCH). */
+static bool threads_may_have_changed(const struct vm_entry *vm)
+{
+	return vm->thread_gone || vm->thread_count == 0 || vm->stat.num_threads != vm->thread_count;
+}
+
+/* Lists task/ through the kept fd, or opens it for this listing only. */
+static int list_threads(struct vm_table *table, const struct vm_entry *vm)
+{
+	int fd = vm->task_fd >= 0 ? vm->task_fd : vm_open_dir(vm, "task");
+	int err;
+
+	if (fd < 0)
+		return fd;
+	err = procfs_list_ids(fd, table->on_procfs, &table->tids);
+	if (fd != vm->task_fd)
+		close(fd);
+	return err;
+}
+
+/* Both lists are sorted by tid: one merge; a gone entry whose tid is listed
+ * again is a new thread (a reused TID). */
+int vm_table_sync_threads(struct vm_table *table, struct vm_entry *vm, thread_first_look look)
+{
+	size_t old_i = 0, count = 0;
+	int err;
+
+	if (!threads_may_have_changed(vm))
+		return 0;
+	err = list_threads(table, vm);
+	if (err)
+		return err;
+	vm->thread_gone = false;
+	if (array_reserve((void **)&table->merged, &table->merged_cap, table->tids.len, sizeof(*table->merged)))
+		return -ENOMEM;
+	for (size_t i = 0; i < table->tids.len; i++) {
+		int tid = table->tids.entries[i].id;
+		while (old_i < vm->thread_count && vm->threads[old_i].tid < tid)
+			thread_entry_close(&vm->threads[old_i++], &table->budget);
+		if (old_i < vm->thread_count && vm->threads[old_i].tid == tid && !vm->threads[old_i].gone)
+			table->merged[count++] = vm->threads[old_i++];
+		else if (thread_entry_open(table, vm, tid, &table->merged[count], look) == 0)
+			count++;
+	}
+	while (old_i < vm->thread_count)
+		thread_entry_close(&vm->threads[old_i++], &table->budget);
+	if (array_reserve((void **)&vm->threads, &vm->thread_cap, count, sizeof(*vm->threads))) {
+		for (size_t i = 0; i < count; i++)
+			thread_entry_close(&table->merged[i], &table->budget);
+		vm->thread_count = 0;
+		return -ENOMEM;
+	}
+	if (count > 0)
+		memcpy(vm->threads, table->merged, count * sizeof(*vm->threads));
+	vm->thread_count = count;
+	return 0;
+}
+
+void vm_table_thread_gone(struct vm_table *table, struct vm_entry *vm, struct thread_entry *thread)
+{
+	thread_entry_close(thread, &table->budget);
+	thread->gone = true;
+	vm->thread_gone = true;
+}
+
+void vm_table_warn_if_short_of_fds(struct vm_table *table)
+{
+	struct fd_budget *budget = &table->budget;
+	size_t vms = table->cur.vm_count, threads = 0;
+
+	if (table->warned_short_of_fds || !budget->short_of)
+		return;
+	for (size_t i = 0; i < vms; i++)
+		threads += table->cur.vms[i]->thread_count;
+	diag("file descriptor limit (RLIMIT_NOFILE) %zu: keeping every proc file open would take %zu "
+	     "(%zu for the agent, 3 for each of %zu VMs, 1 for each of %zu threads); the rest are read by "
+	     "path each tick, which costs more CPU; every VM is still reported",
+	     budget->limit + budget->reserved, budget->reserved + 3 * vms + threads, budget->reserved, vms, threads);
+	table->warned_short_of_fds = true;
+}
+
 void vm_table_free(struct vm_table *table)
 {
+	if (!table)
+		return;
 	for (size_t i = 0; i < table->cur.vm_count; i++)
 		vm_entry_free(table->cur.vms[i]);
 	free(table->cur.vms);
@@ -377,6 +602,8 @@ void vm_table_free(struct vm_table *table)
 	free(table->next.vms);
 	free(table->next.memo);
 	free(table->cmdline);
+	free(table->merged);
 	id_list_free(&table->pids);
-	memset(table, 0, sizeof(*table));
+	id_list_free(&table->tids);
+	free(table);
 }

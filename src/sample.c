@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,14 +25,9 @@ struct sampler {
 	int root_fd;
 	bool on_procfs;                /* the real /proc, not a fixture tree */
 	bool own_proc;                 /* ... and this process's own: affinity by syscall */
-	struct vm_table table;
-	struct id_list tids;           /* scratch: one VM's task/ listing */
-	struct thread_entry *merged;   /* scratch: the next thread list of one VM */
-	size_t merged_cap;
+	struct vm_table *table;        /* the VMs and their threads (discover.h) */
 	char *proc_stat;               /* /proc/stat grows with the CPU count */
 	size_t proc_stat_size;
-	bool warned_fd_limit;
-	size_t threads_seen;           /* this tick: threads tracked */
 	bool warned_no_schedstat;
 	size_t threads_read;           /* this tick: schedstat files parsed */
 	size_t threads_blank;          /* ... of which read "0 0 0" */
@@ -46,30 +40,6 @@ struct sampler {
 	uint64_t last_ticks;           /* boot ticks at the previous take; 0: none */
 	uint64_t period_ticks;         /* since the previous take; 0 on the first */
 };
-
-/* Descriptors a tick needs besides the kept ones: /proc/stat, a file read
- * by path, a task/ listing by path, the output and its reopening (two), the
- * textfile's temporary file, the readiness socket, and one spare. */
-#define FDS_FOR_THE_AGENT 8
-
-/* The kept fds may use what RLIMIT_NOFILE leaves after the descriptors open
- * now (standard streams, the root, the output: the lowest free one tells,
- * as the kernel hands out the lowest) and those a tick needs. */
-static void fd_budget_init(struct fd_budget *budget)
-{
-	struct rlimit limit;
-	int lowest = fcntl(0, F_DUPFD_CLOEXEC, 0);
-	size_t open_now = lowest >= 0 ? (size_t)lowest : 3;
-	size_t allowed = 1024;
-
-	if (lowest >= 0)
-		close(lowest);
-	if (getrlimit(RLIMIT_NOFILE, &limit) == 0)
-		allowed = limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur > SIZE_MAX / 2 ? SIZE_MAX / 2
-											  : (size_t)limit.rlim_cur;
-	budget->reserved = open_now + FDS_FOR_THE_AGENT;
-	budget->limit = allowed > budget->reserved ? allowed - budget->reserved : 0;
-}
 
 /* The proc root is this process's own /proc (not a fixture tree, not the
  * /proc of another PID namespace): its TIDs are ours to ask the kernel about. */
@@ -89,14 +59,16 @@ struct sampler *sampler_new(int root_fd)
 {
 	struct sampler *sampler = calloc(1, sizeof(*sampler));
 
-	if (sampler) {
-		sampler->root_fd = root_fd;
-		sampler->on_procfs = procfs_is_procfs(root_fd);
-		sampler->own_proc = own_proc(root_fd);
-		sampler->table.clk_tck = sysconf(_SC_CLK_TCK);
-		sampler->cgroups.root_fd = -1;
-		fd_budget_init(&sampler->table.budget);
+	if (!sampler)
+		return NULL;
+	if (!(sampler->table = vm_table_new(root_fd))) {
+		free(sampler);
+		return NULL;
 	}
+	sampler->root_fd = root_fd;
+	sampler->on_procfs = procfs_is_procfs(root_fd);
+	sampler->own_proc = own_proc(root_fd);
+	sampler->cgroups.root_fd = -1;
 	return sampler;
 }
 
@@ -104,10 +76,8 @@ void sampler_free(struct sampler *sampler)
 {
 	if (!sampler)
 		return;
-	vm_table_free(&sampler->table);
+	vm_table_free(sampler->table);
 	cgroup_set_free(&sampler->cgroups);
-	id_list_free(&sampler->tids);
-	free(sampler->merged);
 	free(sampler->proc_stat);
 	free(sampler);
 }
@@ -179,13 +149,13 @@ static void read_host(struct sampler *s, struct snapshot *snap)
 
 static uint64_t seconds_in_ticks(const struct sampler *s, unsigned seconds)
 {
-	return (uint64_t)seconds * (uint64_t)s->table.clk_tck;
+	return (uint64_t)seconds * (uint64_t)vm_table_clk_tck(s->table);
 }
 
 /* True when the thread waited WAIT_RECHECK_PCT of the time since the last tick. */
 static bool waited(const struct sampler *s, const struct thread_entry *thread, const struct schedstat *stat)
 {
-	double period_ns = (double)s->period_ticks * 1e9 / (double)s->table.clk_tck;
+	double period_ns = (double)s->period_ticks * 1e9 / (double)vm_table_clk_tck(s->table);
 
 	return thread->sampled && stat->wait_ns > thread->wait_ns &&
 	       (double)(stat->wait_ns - thread->wait_ns) * 100.0 >= WAIT_RECHECK_PCT * period_ns;
@@ -301,95 +271,6 @@ static void refresh_cgroups(struct sampler *s, const struct vm_entry *vm, struct
 		    !thread->sampled || stat->wait_ns < thread->wait_ns ? UINT64_MAX : stat->wait_ns - thread->wait_ns);
 }
 
-static int thread_entry_open(struct sampler *s, struct vm_entry *vm, int tid, struct thread_entry *thread)
-{
-	char path[48];
-	int err;
-
-	memset(thread, 0, sizeof(*thread));
-	thread->tid = tid;
-	thread->schedstat_fd = -1;
-	err = vcpus_first_look(vm, thread);
-	if (err)
-		return err;
-	snprintf(path, sizeof(path), "task/%d/schedstat", tid);
-	if (!fd_budget_take(&s->table.budget))
-		return 0; /* read by path each tick */
-	thread->schedstat_fd = vm_open_file(vm, path);
-	if (thread->schedstat_fd >= 0)
-		return 0;
-	fd_budget_give(&s->table.budget);
-	err = thread->schedstat_fd;
-	thread->schedstat_fd = -1;
-	if (err == -EMFILE || err == -ENFILE) {
-		s->table.budget.short_of = true; /* another part of the process holds fds */
-		return 0;
-	}
-	return err;
-}
-
-/* Listing task/ costs as much as reading eight schedstat files, so it is
- * listed only when the thread set may have changed: the thread count in
- * /proc/PID/stat (read anyway) differs from the threads tracked, or a tracked
- * thread was found gone (an exit and a new thread between two ticks keep the
- * count, but the gone thread's fd says ESRCH). */
-static bool threads_may_have_changed(const struct vm_entry *vm)
-{
-	return vm->thread_gone || vm->thread_count == 0 || vm->stat.num_threads != vm->thread_count;
-}
-
-/* Lists task/ through the kept fd, or opens it for this listing only. */
-static int list_threads(struct sampler *s, const struct vm_entry *vm)
-{
-	int fd = vm->task_fd >= 0 ? vm->task_fd : vm_open_dir(vm, "task");
-	int err;
-
-	if (fd < 0)
-		return fd;
-	err = procfs_list_ids(fd, s->on_procfs, &s->tids);
-	if (fd != vm->task_fd)
-		close(fd);
-	return err;
-}
-
-/* Makes vm->threads follow the task/ listing: gone threads are closed, new
- * ones opened and named.  Both lists are sorted by tid. */
-static int sync_threads(struct sampler *s, struct vm_entry *vm)
-{
-	size_t old_i = 0, count = 0;
-	int err;
-
-	if (!threads_may_have_changed(vm))
-		return 0;
-	err = list_threads(s, vm);
-	if (err)
-		return err;
-	vm->thread_gone = false;
-	if (array_reserve((void **)&s->merged, &s->merged_cap, s->tids.len, sizeof(*s->merged)))
-		return -ENOMEM;
-	for (size_t i = 0; i < s->tids.len; i++) {
-		int tid = s->tids.entries[i].id;
-		while (old_i < vm->thread_count && vm->threads[old_i].tid < tid)
-			thread_entry_close(&vm->threads[old_i++], &s->table.budget);
-		if (old_i < vm->thread_count && vm->threads[old_i].tid == tid)
-			s->merged[count++] = vm->threads[old_i++];
-		else if (thread_entry_open(s, vm, tid, &s->merged[count]) == 0)
-			count++;
-	}
-	while (old_i < vm->thread_count)
-		thread_entry_close(&vm->threads[old_i++], &s->table.budget);
-	if (array_reserve((void **)&vm->threads, &vm->thread_cap, count, sizeof(*vm->threads))) {
-		for (size_t i = 0; i < count; i++)
-			thread_entry_close(&s->merged[i], &s->table.budget);
-		vm->thread_count = 0;
-		return -ENOMEM;
-	}
-	if (count > 0)
-		memcpy(vm->threads, s->merged, count * sizeof(*vm->threads));
-	vm->thread_count = count;
-	return 0;
-}
-
 static int read_schedstat(const struct vm_entry *vm, const struct thread_entry *thread,
 			  struct schedstat *out)
 {
@@ -419,9 +300,6 @@ static bool schedstat_blank(const struct schedstat *stat)
  * left out of this tick, and dropped when it is gone (ESRCH on its fd). */
 static int sample_threads(struct sampler *s, struct vm_entry *vm, struct snapshot *snap, uint64_t now_ticks)
 {
-	size_t kept = 0;
-
-	s->threads_seen += vm->thread_count;
 	for (size_t i = 0; i < vm->thread_count; i++) {
 		struct thread_entry *thread = &vm->threads[i];
 		struct schedstat stat;
@@ -429,57 +307,36 @@ static int sample_threads(struct sampler *s, struct vm_entry *vm, struct snapsho
 
 		err = read_schedstat(vm, thread, &stat);
 		if (err == -ESRCH || err == -ENOENT) {
-			thread_entry_close(thread, &s->table.budget);
-			vm->thread_gone = true;
+			vm_table_thread_gone(s->table, vm, thread);
 			continue;
 		}
-		if (err == 0 && thread->vcpu_id >= 0) {
+		if (err)
+			continue;
+		if (thread->vcpu_id >= 0) {
 			refresh_cpus(s, vm, thread, now_ticks);
 			refresh_cgroups(s, vm, thread, now_ticks, &stat);
 		}
-		if (err == 0) {
-			thread->sampled = true;
-			thread->wait_ns = stat.wait_ns;
+		thread->sampled = true;
+		thread->wait_ns = stat.wait_ns;
+		s->threads_read++;
+		if (schedstat_blank(&stat)) {
+			s->threads_blank++;
+			continue;
 		}
-		vm->threads[kept++] = *thread;
-		if (err == 0) {
-			s->threads_read++;
-			if (schedstat_blank(&stat)) {
-				s->threads_blank++;
-				continue;
-			}
-			struct thread_sample sample = {
-				.tid = thread->tid, .starttime = thread->starttime,
-				.vcpu_id = thread->vcpu_id, .tcg = thread->tcg,
-				.cpu_ns = stat.cpu_ns, .wait_ns = stat.wait_ns, .runs = stat.timeslices, .cpus_off = NO_TEXT,
-				.cg = thread->cg,
-			};
-			memcpy(sample.comm, thread->comm, sizeof(sample.comm));
-			if (thread->cpus && thread->vcpu_id >= 0 &&
-			    (sample.cpus_off = snapshot_add_text(snap, thread->cpus)) == NO_TEXT)
-				return -ENOMEM;
-			if (snapshot_add_thread(snap, &sample))
-				return -ENOMEM;
-		}
+		struct thread_sample sample = {
+			.tid = thread->tid, .starttime = thread->starttime,
+			.vcpu_id = thread->vcpu_id, .tcg = thread->tcg,
+			.cpu_ns = stat.cpu_ns, .wait_ns = stat.wait_ns, .runs = stat.timeslices, .cpus_off = NO_TEXT,
+			.cg = thread->cg,
+		};
+		memcpy(sample.comm, thread->comm, sizeof(sample.comm));
+		if (thread->cpus && thread->vcpu_id >= 0 &&
+		    (sample.cpus_off = snapshot_add_text(snap, thread->cpus)) == NO_TEXT)
+			return -ENOMEM;
+		if (snapshot_add_thread(snap, &sample))
+			return -ENOMEM;
 	}
-	vm->thread_count = kept;
 	return 0;
-}
-
-/* Once: the limit, and what keeping every file open would take. */
-static void warn_if_short_of_fds(struct sampler *s)
-{
-	struct fd_budget *budget = &s->table.budget;
-	size_t vms = s->table.cur.vm_count;
-
-	if (s->warned_fd_limit || !budget->short_of)
-		return;
-	diag("file descriptor limit (RLIMIT_NOFILE) %zu: keeping every proc file open would take %zu "
-	     "(%zu for the agent, 3 for each of %zu VMs, 1 for each of %zu threads); the rest are read by "
-	     "path each tick, which costs more CPU; every VM is still reported",
-	     budget->limit + budget->reserved, budget->reserved + 3 * vms + s->threads_seen,
-	     budget->reserved, vms, s->threads_seen);
-	s->warned_fd_limit = true;
 }
 
 static void warn_if_no_schedstat(struct sampler *s)
@@ -495,7 +352,7 @@ static int sample_vm(struct sampler *s, struct vm_entry *vm, struct snapshot *sn
 {
 	struct vm_sample *sample;
 
-	if (sync_threads(s, vm))
+	if (vm_table_sync_threads(s->table, vm, vcpus_first_look))
 		return 0; /* vanished since the scan: gone next tick */
 	for (size_t i = 0; i < vm->thread_count; i++)
 		vcpus_look_again(vm, &vm->threads[i]);
@@ -521,8 +378,8 @@ static uint64_t boot_ticks(const struct sampler *s)
 	struct timespec now;
 
 	clock_gettime(CLOCK_BOOTTIME, &now);
-	return (uint64_t)now.tv_sec * (uint64_t)s->table.clk_tck +
-	       (uint64_t)now.tv_nsec / (1000000000UL / (uint64_t)s->table.clk_tck);
+	return (uint64_t)now.tv_sec * (uint64_t)vm_table_clk_tck(s->table) +
+	       (uint64_t)now.tv_nsec / (1000000000UL / (uint64_t)vm_table_clk_tck(s->table));
 }
 
 int sampler_take(struct sampler *s, struct snapshot *snap)
@@ -535,17 +392,17 @@ int sampler_take(struct sampler *s, struct snapshot *snap)
 	now_ticks = boot_ticks(s);
 	s->period_ticks = s->last_ticks && now_ticks > s->last_ticks ? now_ticks - s->last_ticks : 0;
 	s->last_ticks = now_ticks;
-	err = vm_table_scan(&s->table, s->root_fd, now_ticks);
+	err = vm_table_scan(s->table, now_ticks);
 	if (err)
 		return err;
-	s->threads_read = s->threads_blank = s->threads_seen = 0;
-	for (size_t i = 0; i < s->table.cur.vm_count; i++) {
-		err = sample_vm(s, s->table.cur.vms[i], snap, now_ticks);
+	s->threads_read = s->threads_blank = 0;
+	for (size_t i = 0; i < vm_table_count(s->table); i++) {
+		err = sample_vm(s, vm_table_vm(s->table, i), snap, now_ticks);
 		if (err)
 			return err;
 	}
 	warn_if_no_schedstat(s);
-	warn_if_short_of_fds(s);
+	vm_table_warn_if_short_of_fds(s->table);
 	if (s->cgroups.root_fd < 0)
 		return 0;
 	snap->cgroups_on = true;
