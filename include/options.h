@@ -21,8 +21,9 @@ struct options {
 	bool vcpu_records;
 };
 
-/* Fills opt from argv.  Returns -1 to go on, or the exit status: 0 after
- * --help or --version, EX_USAGE (64) after a message on stderr. */
-int options_parse(int argc, char **argv, struct options *opt);
+/* Fills opt from argv.  True to run; false when the agent is to exit at
+ * once with *status: 0 after --help or --version, EX_USAGE (64) after a
+ * message on stderr. */
+bool options_parse(int argc, char **argv, struct options *opt, int *status);
 
 #endif

@@ -111,9 +111,9 @@ int main(int argc, char **argv)
 {
 	struct agent agent = { .root_fd = -1, .output = { .fd = -1 } };
 	char host[TEXT_UTF8_MAX(HOST_NAME_BYTES)];
-	int status = options_parse(argc, argv, &agent.options);
+	int status;
 
-	if (status >= 0)
+	if (!options_parse(argc, argv, &agent.options, &status))
 		return status; /* --help, --version, or a usage error */
 	signals_install();
 	raise_fd_limit();

@@ -82,7 +82,7 @@ static int usage_error(const char *message, const char *value)
 	return EX_USAGE;
 }
 
-/* Applies one option with a value; -1 to go on, or EX_USAGE. */
+/* Applies one option with a value; 0, or EX_USAGE after a message. */
 static int set_option(struct options *opt, int ch, const char *arg)
 {
 	unsigned long value;
@@ -91,45 +91,45 @@ static int set_option(struct options *opt, int ch, const char *arg)
 	case 'i':
 		if (parse_double(arg, &opt->interval_s) || opt->interval_s < 0.1 || opt->interval_s > 86400)
 			return usage_error("--interval wants seconds from 0.1 to 86400", arg);
-		return -1;
+		return 0;
 	case 'c':
 		if (parse_ulong(arg, ULONG_MAX, &opt->count) || opt->count == 0)
 			return usage_error("--count wants a positive whole number", arg);
-		return -1;
+		return 0;
 	case 'H':
 		if (!*arg || strlen(arg) >= HOST_NAME_BYTES)
 			return usage_error("--host-name wants 1 to 255 bytes", arg);
 		opt->host_name = arg;
-		return -1;
+		return 0;
 	case 'f':
 		if (strcmp(arg, "json") != 0 && strcmp(arg, "text") != 0)
 			return usage_error("--format wants json or text", arg);
 		opt->text_format = strcmp(arg, "text") == 0;
-		return -1;
+		return 0;
 	case 'L':
 		if (parse_ulong(arg, 1 << 30, &value) || value < 512)
 			return usage_error("--max-line-bytes wants a number of bytes, at least 512", arg);
 		opt->max_line_bytes = value;
-		return -1;
+		return 0;
 	case 'P':
 		if (!*arg)
 			return usage_error("--prom-file wants a path", arg);
 		opt->prom_path = arg;
-		return -1;
+		return 0;
 	case 'G':
 		if (!*arg)
 			return usage_error("--cgroup-root wants the cgroup filesystem's directory", arg);
 		opt->cgroup_root = arg;
-		return -1;
+		return 0;
 	}
 	if (ch == 'o')
 		opt->output_path = arg;
 	else
 		opt->proc_root = arg;
-	return -1;
+	return 0;
 }
 
-int options_parse(int argc, char **argv, struct options *opt)
+bool options_parse(int argc, char **argv, struct options *opt, int *status)
 {
 	static const struct option long_options[] = {
 		{ "interval", required_argument, NULL, 'i' },
@@ -146,32 +146,37 @@ int options_parse(int argc, char **argv, struct options *opt)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int ch, status;
+	int ch;
 
+	*status = 0;
 	*opt = (struct options){ .interval_s = 10, .proc_root = "/proc",
 				 .max_line_bytes = DEFAULT_MAX_LINE_BYTES };
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":i:c:o:p:H:f:hV", long_options, NULL)) != -1) {
 		if (ch == 'h') {
 			usage(stdout);
-			return 0;
+			return false;
 		}
 		if (ch == 'V') {
 			printf("kvmsteal %s\n", KVMSTEAL_VERSION);
-			return 0;
+			return false;
 		}
 		if (ch == 'R') {
 			opt->vcpu_records = true;
 			continue;
 		}
 		if (ch == ':')
-			return usage_error("option needs a value", argv[optind - 1]);
-		if (!strchr("icopHfLPG", ch) || ch == 0)
-			return usage_error("unknown option", argv[optind - 1]);
-		if ((status = set_option(opt, ch, optarg)) >= 0)
-			return status;
+			*status = usage_error("option needs a value", argv[optind - 1]);
+		else if (!strchr("icopHfLPG", ch) || ch == 0)
+			*status = usage_error("unknown option", argv[optind - 1]);
+		else
+			*status = set_option(opt, ch, optarg);
+		if (*status)
+			return false;
 	}
-	if (optind < argc)
-		return usage_error("unexpected argument", argv[optind]);
-	return -1;
+	if (optind < argc) {
+		*status = usage_error("unexpected argument", argv[optind]);
+		return false;
+	}
+	return true;
 }
