@@ -55,9 +55,7 @@ struct vm_entry {
 	struct fd_budget *budget;   /* the table's */
 	char *name;                 /* valid UTF-8, NUL-terminated, "" if none */
 	size_t name_len;
-	bool has_uuid;
-	char uuid[UUID_TEXT_LEN + 1];
-	char id[VM_ID_MAX + 1];     /* Proxmox VE's -id, "" if none */
+	struct vm_ident ident;      /* from its command line */
 	char main_comm[COMM_MAX];
 	struct pid_stat stat;       /* as read by the latest scan */
 	struct thread_entry *threads; /* sorted by tid */

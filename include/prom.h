@@ -39,9 +39,7 @@ struct prom_vm {
 	int pid;
 	uint64_t starttime;
 	char *name;               /* valid UTF-8, owned */
-	bool has_uuid;
-	char uuid[UUID_TEXT_LEN + 1];
-	char id[VM_ID_MAX + 1];
+	struct vm_ident ident;
 	bool pid_label;           /* another live VM had its labels first: it adds process_pid */
 	bool had_unknown;         /* its vCPUs could not be told apart at some tick */
 	const char *accel;        /* "kvm", "tcg" or "" */

@@ -12,6 +12,15 @@
 #define UUID_TEXT_LEN 36
 #define VM_ID_MAX 32 /* longest -id kept: Proxmox VMIDs are up to 9 digits */
 
+/* Who a VM says it is besides its name (which varies in length and is kept
+ * apart): the one identity the VM table, the snapshot and the textfile
+ * hold, copied whole from one to the next. */
+struct vm_ident {
+	bool has_uuid;
+	char uuid[UUID_TEXT_LEN + 1];    /* lowercase; "" without has_uuid */
+	char id[VM_ID_MAX + 1];          /* Proxmox VE's -id VMID; "" if none */
+};
+
 /* What a QEMU command line says about the guest. */
 struct qemu_args {
 	char *name;       /* malloc'd, unescaped bytes (may hold any byte but NUL); NULL if none */

@@ -47,10 +47,8 @@ struct vm_sample {
 	int pid;
 	uint64_t starttime;
 	size_t name_off;  /* into snapshot.names: valid UTF-8, NUL-terminated */
-	bool has_uuid;
+	struct vm_ident ident;
 	enum vcpu_source vcpu_source;
-	char uuid[UUID_TEXT_LEN + 1];
-	char id[VM_ID_MAX + 1];   /* "" if none */
 	uint64_t utime, stime, guest_time; /* clock ticks, /proc/PID/stat */
 	size_t thread_first;               /* into snapshot.threads, sorted by tid */
 	size_t thread_count;

@@ -206,9 +206,9 @@ static int vm_entry_set_identity(struct vm_entry *vm, const char *cmdline, size_
 		return -ENOMEM;
 	}
 	vm->name_len = text_to_utf8(args.name ? args.name : "", args.name_len, vm->name);
-	vm->has_uuid = args.has_uuid;
-	memcpy(vm->uuid, args.uuid, sizeof(vm->uuid));
-	memcpy(vm->id, args.id, sizeof(vm->id));
+	vm->ident.has_uuid = args.has_uuid;
+	memcpy(vm->ident.uuid, args.uuid, sizeof(vm->ident.uuid));
+	memcpy(vm->ident.id, args.id, sizeof(vm->ident.id));
 	warn_identity(vm, &args);
 	qemu_args_free(&args);
 	return 0;

@@ -175,9 +175,9 @@ static void point_identity(struct record_tree *t, const struct vm_figures *vm)
 {
 	t->name->valuestring = (char *)vm->name;
 	if (t->uuid)
-		t->uuid->valuestring = (char *)vm->vm->uuid;
+		t->uuid->valuestring = (char *)vm->vm->ident.uuid;
 	if (t->id)
-		t->id->valuestring = (char *)vm->vm->id;
+		t->id->valuestring = (char *)vm->vm->ident.id;
 }
 
 static int tree_failed(struct record_tree *t)
@@ -284,7 +284,7 @@ static const char *source_text(enum vcpu_source source)
 /* The tree for vm's shape, its string items pointed at vm's strings. */
 static struct record_tree *vm_tree(struct emitter *e, const struct vm_figures *vm)
 {
-	bool has_uuid = vm->vm->has_uuid, has_id = vm->vm->id[0] != '\0';
+	bool has_uuid = vm->vm->ident.has_uuid, has_id = vm->vm->ident.id[0] != '\0';
 	enum vcpu_shape shape = vm->vcpu_count == 0 ? (vm->vm->vcpu_source == VCPU_SOURCE_NONE ? VCPUS_UNKNOWN : NO_VCPUS)
 			      : !vm->has_throttle ? WITH_VCPUS
 			      : vm->limit_cpus > 0 ? WITH_LIMIT : WITH_THROTTLE;
@@ -419,7 +419,7 @@ static int emit_host(struct emitter *e, const struct tick_figures *f, struct buf
 static int emit_vcpu_records(struct emitter *e, const struct tick_figures *f, const struct vm_figures *vm,
 			     struct buf *out)
 {
-	bool has_uuid = vm->vm->has_uuid, has_id = vm->vm->id[0] != '\0';
+	bool has_uuid = vm->vm->ident.has_uuid, has_id = vm->vm->ident.id[0] != '\0';
 
 	for (size_t k = 0; k < vm->vcpu_count; k++) {
 		const struct vcpu_figures *v = &f->vcpus[vm->vcpu_first + k];

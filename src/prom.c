@@ -24,16 +24,14 @@ static int prom_vm_init(struct prom_vm *vm, const struct vm_figures *f)
 	vm->pid = f->vm->pid;
 	vm->starttime = f->vm->starttime;
 	vm->name = strdup(f->name);
-	vm->has_uuid = f->vm->has_uuid;
-	memcpy(vm->uuid, f->vm->uuid, sizeof(vm->uuid));
-	memcpy(vm->id, f->vm->id, sizeof(vm->id));
+	vm->ident = f->vm->ident;
 	return vm->name ? 0 : -ENOMEM;
 }
 
 static bool same_labels(const struct prom_vm *a, const struct prom_vm *b)
 {
-	return !a->pid_label && !b->pid_label && a->has_uuid == b->has_uuid && strcmp(a->name, b->name) == 0 &&
-	       (!a->has_uuid || strcmp(a->uuid, b->uuid) == 0) && strcmp(a->id, b->id) == 0;
+	return !a->pid_label && !b->pid_label && a->ident.has_uuid == b->ident.has_uuid && strcmp(a->name, b->name) == 0 &&
+	       (!a->ident.has_uuid || strcmp(a->ident.uuid, b->ident.uuid) == 0) && strcmp(a->ident.id, b->ident.id) == 0;
 }
 
 /* A new series whose labels a live one (in vms, n of them) already holds. */
@@ -183,8 +181,8 @@ static int append_vm_labels(struct buf *b, const struct prom_vm *vm, bool with_p
 	char pid[16];
 	int err = append_label(b, "vm_name", vm->name, true);
 
-	err = err ? err : append_label(b, "vm_uuid", vm->has_uuid ? vm->uuid : "", false);
-	err = err ? err : append_label(b, "vm_id", vm->id, false);
+	err = err ? err : append_label(b, "vm_uuid", vm->ident.has_uuid ? vm->ident.uuid : "", false);
+	err = err ? err : append_label(b, "vm_id", vm->ident.id, false);
 	if (err || !(with_pid || vm->pid_label))
 		return err;
 	snprintf(pid, sizeof(pid), "%d", vm->pid);

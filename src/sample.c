@@ -362,9 +362,7 @@ static int sample_vm(struct sampler *s, struct vm_entry *vm, struct snapshot *sn
 		return -ENOMEM;
 	sample->pid = vm->pid;
 	sample->starttime = vm->starttime;
-	sample->has_uuid = vm->has_uuid;
-	memcpy(sample->uuid, vm->uuid, sizeof(sample->uuid));
-	memcpy(sample->id, vm->id, sizeof(sample->id));
+	sample->ident = vm->ident;
 	sample->utime = vm->stat.utime;
 	sample->stime = vm->stat.stime;
 	sample->guest_time = vm->stat.guest_time;

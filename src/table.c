@@ -126,7 +126,7 @@ static void fill_cells(const struct tick_figures *f, struct row *r, int decimals
 
 	for (int c = 0; c < C_COUNT; c++)
 		strcpy(r->cells[c], "-");
-	snprintf(r->cells[C_ID], CELL_BYTES, "%s", vm->vm->id[0] ? vm->vm->id : "-");
+	snprintf(r->cells[C_ID], CELL_BYTES, "%s", vm->vm->ident.id[0] ? vm->vm->ident.id : "-");
 	snprintf(r->cells[C_PID], CELL_BYTES, "%d", vm->vm->pid);
 	/* "?": QEMU names no vCPU thread and none has guest time */
 	if (vm->vcpu_count == 0)
@@ -502,8 +502,8 @@ static int vm_identity(struct buf *out, const struct tick_figures *f, const stru
 	char text[CGROUP_PATH_MAX + 96];
 	int err = buf_append(&line, "VM ", 3) || visible_fit(&line, vm->name, NAME_MAX_COLUMNS, v->utf8, false);
 
-	snprintf(text, sizeof(text), "  pid %d%s%s%s%s", vm->vm->pid, vm->vm->has_uuid ? "  uuid " : "",
-		 vm->vm->has_uuid ? vm->vm->uuid : "", vm->vm->id[0] ? "  id " : "", vm->vm->id);
+	snprintf(text, sizeof(text), "  pid %d%s%s%s%s", vm->vm->pid, vm->vm->ident.has_uuid ? "  uuid " : "",
+		 vm->vm->ident.has_uuid ? vm->vm->ident.uuid : "", vm->vm->ident.id[0] ? "  id " : "", vm->vm->ident.id);
 	err = err || buf_append(&line, text, strlen(text)) || buf_append(&line, "", 1);
 	err = err || screen_line(out, line.data, v);
 	buf_free(&line);

@@ -112,10 +112,10 @@ static void shape_tick_init(struct shape_tick *t)
 		struct vm_sample *s = &t->samples[i];
 		struct vm_figures *vm = &t->vms[i];
 		s->pid = 1000 + i;
-		s->has_uuid = shapes[i].has_uuid;
+		s->ident.has_uuid = shapes[i].has_uuid;
 		s->vcpu_source = shapes[i].source;
-		snprintf(s->id, sizeof(s->id), "%s", shapes[i].id);
-		snprintf(s->uuid, sizeof(s->uuid), "00000000-0000-4000-8000-%012d", i);
+		snprintf(s->ident.id, sizeof(s->ident.id), "%s", shapes[i].id);
+		snprintf(s->ident.uuid, sizeof(s->ident.uuid), "00000000-0000-4000-8000-%012d", i);
 		*vm = (struct vm_figures){ .vm = s, .name = shapes[i].name, .tcg = shapes[i].tcg,
 					   .vcpu_count = shapes[i].vcpus, .steal_avg = i + 0.25,
 					   .steal_max = i + 0.5, .run_avg = 10.0 * i, .other_count = (size_t)i,

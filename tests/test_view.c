@@ -352,8 +352,9 @@ static void test_navigation(void)
  * threads by name (a hostile one made visible), fitted at every width. */
 static void test_vm_screen(void)
 {
-	static struct vm_sample sample = { .pid = 4242, .starttime = 7, .has_uuid = true,
-					   .uuid = "6f1c2a8e-3b7d-4c1e-9a55-0e2f4b6d8c10", .id = "100" };
+	static struct vm_sample sample = { .pid = 4242, .starttime = 7,
+					   .ident = { .has_uuid = true, .uuid = "6f1c2a8e-3b7d-4c1e-9a55-0e2f4b6d8c10",
+						      .id = "100" } };
 	struct vcpu_figures vcpus[2] = {
 		{ .id = 0, .tid = 4250, .steal_pct = 12.5, .run_pct = 40, .cpus = "0-3", .has_wait_per_run = true,
 		  .wait_per_run_us = 3949 },
