@@ -620,8 +620,9 @@ static int status_line(struct buf *out, size_t first, size_t fit, size_t n, cons
 }
 
 /* The selected row's index: the chosen VM's, moved by the pending move, kept
- * within the rows; the first row shown follows it. */
-static size_t resolve_selection(struct table_nav *nav, const struct row *rows, size_t n, size_t room)
+ * within the rows; the first row shown follows it (both into shown). */
+static size_t resolve_selection(const struct table_nav *nav, const struct row *rows, size_t n, size_t room,
+				struct table_shown *shown)
 {
 	long at = 0;
 
@@ -629,24 +630,34 @@ static size_t resolve_selection(struct table_nav *nav, const struct row *rows, s
 		if (rows[i].vm->vm->pid == nav->pid && rows[i].vm->vm->starttime == nav->starttime)
 			at = (long)i;
 	at += nav->move;
-	nav->move = 0;
 	if (at >= (long)n)
 		at = (long)n - 1;
 	if (at < 0)
 		at = 0;
+	*shown = (struct table_shown){ .chosen = nav->chosen, .pid = nav->pid, .starttime = nav->starttime,
+				       .top = nav->top, .rows = room };
 	if (n > 0) {
-		nav->chosen = true;
-		nav->pid = rows[at].vm->vm->pid;
-		nav->starttime = rows[at].vm->vm->starttime;
+		shown->chosen = true;
+		shown->pid = rows[at].vm->vm->pid;
+		shown->starttime = rows[at].vm->vm->starttime;
 	}
-	if ((size_t)at < nav->top)
-		nav->top = (size_t)at;
-	if (room > 0 && (size_t)at >= nav->top + room)
-		nav->top = (size_t)at - room + 1;
-	if (nav->top + room > n)
-		nav->top = n > room ? n - room : 0;
-	nav->shown_rows = room;
+	if ((size_t)at < shown->top)
+		shown->top = (size_t)at;
+	if (room > 0 && (size_t)at >= shown->top + room)
+		shown->top = (size_t)at - room + 1;
+	if (shown->top + room > n)
+		shown->top = n > room ? n - room : 0;
 	return (size_t)at;
+}
+
+void table_nav_follow(struct table_nav *nav, const struct table_shown *shown)
+{
+	nav->move = shown->move;
+	nav->chosen = shown->chosen;
+	nav->pid = shown->pid;
+	nav->starttime = shown->starttime;
+	nav->top = shown->top;
+	nav->shown_rows = shown->rows;
 }
 
 /* The keys, for ? (or h). */
@@ -674,7 +685,7 @@ static int help_lines(struct buf *out, const struct table_view *v)
 }
 
 static int render_rows(struct buf *out, const struct row *rows, size_t n, const struct layout *l,
-		       const struct table_view *v, int above)
+		       const struct table_view *v, int above, struct table_shown *shown)
 {
 	size_t fit = n, first = 0, selected = SIZE_MAX, taken = 3 + (size_t)above; /* summary, header, status */
 	int err = header_line(out, l);
@@ -682,8 +693,8 @@ static int render_rows(struct buf *out, const struct row *rows, size_t n, const 
 	if (v->width > 0) {
 		size_t room = (size_t)v->height > taken ? (size_t)v->height - taken : 0;
 		if (v->nav)
-			selected = resolve_selection(v->nav, rows, n, room);
-		first = v->nav ? v->nav->top : 0;
+			selected = resolve_selection(v->nav, rows, n, room, shown);
+		first = v->nav ? shown->top : 0;
 		fit = n - first < room ? n - first : room;
 	}
 	for (size_t i = first; i < first + fit && !err; i++)
@@ -723,24 +734,31 @@ static int shown_names(struct row *rows, size_t n, struct buf *shown)
 	return err;
 }
 
-int table_render(const struct tick_figures *f, const struct history *h, const struct table_view *v, struct buf *out)
+int table_render(const struct tick_figures *f, const struct history *h, const struct table_view *v, struct buf *out,
+		 struct table_shown *shown)
 {
+	struct table_shown unused;
 	struct row *rows = calloc(f->vm_count + 1, sizeof(*rows));
 	struct layout l = { .decimals = v->width > 0 ? 1 : 2 };
-	struct buf shown = { 0 };
+	struct buf names = { 0 };
 	size_t mark = out->len, n;
 	int err, strip = 0;
 
 	if (!rows)
 		return -ENOMEM;
+	if (!shown)
+		shown = &unused;
+	if (v->nav) /* as it was, unless the rows below say otherwise */
+		*shown = (struct table_shown){ .chosen = v->nav->chosen, .pid = v->nav->pid, .starttime = v->nav->starttime,
+					       .top = v->nav->top, .rows = v->nav->shown_rows, .move = v->nav->move };
 	for (size_t i = 0; i < f->vm_count; i++) {
 		rows[i].vm = &f->vms[i];
 		rows[i].history = h ? history_find(h, f->vms[i].vm->pid, f->vms[i].vm->starttime) : NULL;
 		fill_cells(f, &rows[i], l.decimals);
 	}
-	if (shown_names(rows, f->vm_count, &shown)) {
+	if (shown_names(rows, f->vm_count, &names)) {
 		free(rows);
-		buf_free(&shown);
+		buf_free(&names);
 		return -ENOMEM;
 	}
 	qsort_r(rows, f->vm_count, sizeof(*rows), compare_rows, (void *)&v->sort);
@@ -758,11 +776,11 @@ int table_render(const struct tick_figures *f, const struct history *h, const st
 	else if (!err && v->width > 0 && l.width[C_NAME] + middle_width(&l) > v->width)
 		err = width_cut(out, "the window is too narrow", v->width, false); /* rather than rows that wrap */
 	else if (!err && v->width > 0 && (err = host_strip(out, f, v, &strip)) == 0)
-		err = render_rows(out, rows, n, &l, v, strip);
+		err = render_rows(out, rows, n, &l, v, strip, shown);
 	else if (!err)
-		err = render_rows(out, rows, n, &l, v, 0);
+		err = render_rows(out, rows, n, &l, v, 0, shown);
 	free(rows);
-	buf_free(&shown);
+	buf_free(&names);
 	if (err)
 		out->len = mark;
 	return err ? -ENOMEM : 0;

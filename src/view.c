@@ -34,11 +34,16 @@ static bool colour_wanted(void)
 
 static int draw(struct view *v)
 {
+	struct table_shown shown;
+
 	v->frame.len = 0;
 	v->table.width = v->screen.cols;
 	v->table.height = v->screen.rows;
-	if (v->shown && table_render(v->shown, &v->history, &v->table, &v->frame))
-		return -ENOMEM;
+	if (v->shown) {
+		if (table_render(v->shown, &v->history, &v->table, &v->frame, &shown))
+			return -ENOMEM;
+		table_nav_follow(&v->nav, &shown);
+	}
 	return screen_draw(&v->screen, &v->frame) ? -EIO : 0;
 }
 
@@ -69,7 +74,7 @@ int view_tick(struct view *v, const struct tick_figures *figures, struct buf *ou
 	if (v->live && v->nav.chosen && vcpu_history_update(&v->vcpu_history, figures, v->nav.pid, v->nav.starttime))
 		return -ENOMEM;
 	if (!v->live)
-		return table_render(figures, &v->history, &v->table, out);
+		return table_render(figures, &v->history, &v->table, out, NULL);
 	v->shown = figures;
 	return draw(v);
 }

@@ -103,7 +103,7 @@ int main(int argc, char **argv)
 	emitter = emitter_new(&options);
 	if (emitter && take(g.t0, g.cg0, 0, &t0) == 0 && take(g.t1, g.cg1, g.interval_s, &t1) == 0 &&
 	    rate_compute(&t0, &t1, GOLDEN_CLK_TCK, &figures) == 0 &&
-	    (g.text ? table_render(&figures, NULL, &piped, &lines) : emit_tick(emitter, &figures, &lines)) == 0 &&
+	    (g.text ? table_render(&figures, NULL, &piped, &lines, NULL) : emit_tick(emitter, &figures, &lines)) == 0 &&
 	    fwrite(lines.data, 1, lines.len, stdout) == lines.len)
 		status = 0;
 	if (status == 0 && g.prom_path && (prom_open(&prom, g.prom_path) || prom_update(&prom, &figures) || prom_write(&prom)))

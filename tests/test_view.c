@@ -155,8 +155,12 @@ static int render(const struct tick_figures *f, const struct history *h, const s
 {
 	int err;
 
+	struct table_shown shown;
+
 	out->len = 0;
-	err = table_render(f, h, v, out);
+	err = table_render(f, h, v, out, &shown);
+	if (err == 0 && v->nav)
+		table_nav_follow((struct table_nav *)v->nav, &shown); /* as the view does after each render */
 	if (err == 0 && (err = buf_append(out, "", 1)) == 0)
 		out->len--;
 	if (getenv("SHOW_VIEW"))
