@@ -39,7 +39,7 @@ ALL_CFLAGS   = -std=c11 $(WARNINGS) $(SANFLAGS) $(CFLAGS)
 ALL_LDFLAGS  = $(SANFLAGS) $(LDFLAGS)
 
 LIB_SRCS  = src/diag.c src/options.c src/procfs.c src/parse.c src/qemu_args.c src/text.c src/names.c src/snapshot.c src/discover.c \
-            src/cgroup.c src/vcpus.c src/sample.c src/rate.c src/holders.c src/format.c src/emit.c src/files.c src/output.c src/prom.c src/service.c src/width.c src/history.c src/table.c src/screen.c src/signals.c src/view.c src/loop.c
+            src/cgroup.c src/vcpus.c src/sample.c src/rate.c src/holders.c src/format.c src/emit.c src/files.c src/output.c src/prom.c src/service.c src/width.c src/history.c src/cells.c src/strip.c src/vmscreen.c src/table.c src/screen.c src/signals.c src/view.c src/loop.c
 LIB_OBJS  = $(LIB_SRCS:src/%.c=build/%.o)
 TEST_BINS = build/test_parse build/test_emit build/test_view build/test_rate build/test_discover build/golden build/check_ndjson build/fakeqemu
 

@@ -1,15 +1,15 @@
 #include "table.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cells.h"
 #include "format.h"
 #include "names.h"
-#include "parse.h"
-#include "cgroup.h"
+#include "strip.h"
+#include "vmscreen.h"
 #include "width.h"
 
 enum column { C_NAME, C_ID, C_PID, C_VCPUS, C_STEAL, C_MAX, C_ON, C_RUN, C_OTHER, C_THROT, C_CONT, C_WAIT, C_HELD,
@@ -23,10 +23,8 @@ static const enum column drop_order[] = { C_CPUS, C_OTHER, C_ID, C_HELD, C_RUN, 
 
 #define NAME_MAX_COLUMNS 40
 #define NAME_MIN_COLUMNS 12
-#define HISTORY_MIN 8
 #define PIPED_HISTORY 16
 #define STEAL_RED 10.0
-#define CELL_BYTES (CPU_LIST_MAX + 1) /* the longest cell: a Cpus_allowed_list */
 #define CPUS_MAX_COLUMNS 16 /* on a screen; a longer list is cut, marked */
 
 struct layout {
@@ -50,54 +48,9 @@ const char *table_sort_name(enum table_sort sort)
 	return sort < TABLE_SORT_COUNT ? names[sort] : "steal";
 }
 
-static int appendf(struct buf *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int appendf(struct buf *out, const char *fmt, ...)
-{
-	char line[512];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return -EINVAL;
-	return buf_append(out, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
-}
-
-/* The vCPU with the most steal: where the VM suffers, and its pinning. */
-static const struct vcpu_figures *worst_vcpu(const struct tick_figures *f, const struct vm_figures *vm)
-{
-	const struct vcpu_figures *worst = NULL;
-
-	for (size_t k = 0; k < vm->vcpu_count; k++) {
-		const struct vcpu_figures *v = &f->vcpus[vm->vcpu_first + k];
-		if (!worst || v->steal_pct > worst->steal_pct)
-			worst = v;
-	}
-	return worst;
-}
-
 static void number(char *cell, double value, int decimals)
 {
 	snprintf(cell, CELL_BYTES, "%.*f", decimals, value);
-}
-
-/* The worst vCPU's wait each time it got a CPU, in 5 columns: "850us",
- * "3.9ms", "120ms", "1.5s", "12s". */
-static void wait_cell(char *cell, double us)
-{
-	if (us < 999.5)
-		snprintf(cell, CELL_BYTES, "%.0fus", us);
-	else if (us < 9950)
-		snprintf(cell, CELL_BYTES, "%.1fms", us / 1e3);
-	else if (us < 999500)
-		snprintf(cell, CELL_BYTES, "%.0fms", us / 1e3);
-	else if (us < 9.95e6)
-		snprintf(cell, CELL_BYTES, "%.1fs", us / 1e6);
-	else
-		snprintf(cell, CELL_BYTES, "%.0fs", us / 1e6);
 }
 
 /* Who besides the VM used most of its CPUs, in 7 columns: "vms 62",
@@ -122,7 +75,7 @@ static void held_cell(char *cell, const struct vm_holders *h)
 static void fill_cells(const struct tick_figures *f, struct row *r, int decimals)
 {
 	const struct vm_figures *vm = r->vm;
-	const struct vcpu_figures *worst = worst_vcpu(f, vm);
+	const struct vcpu_figures *worst = cells_worst_vcpu(f, vm);
 
 	for (int c = 0; c < C_COUNT; c++)
 		strcpy(r->cells[c], "-");
@@ -141,7 +94,7 @@ static void fill_cells(const struct tick_figures *f, struct row *r, int decimals
 		if (worst->cpus)
 			snprintf(r->cells[C_CPUS], CELL_BYTES, "%s", worst->cpus);
 		if (vm->has_wait_per_run)
-			wait_cell(r->cells[C_WAIT], vm->wait_per_run_max_us);
+			cells_wait(r->cells[C_WAIT], vm->wait_per_run_max_us);
 		if (vm->holders.valid)
 			held_cell(r->cells[C_HELD], &vm->holders);
 	}
@@ -264,69 +217,15 @@ static void fit_to(struct layout *l, const struct row *rows, size_t n, int width
 
 /* --- rows ---------------------------------------------------------------- */
 
-/* Eight levels on a scale that makes 1 % visible and 10 % (the alert's
- * threshold) the step from the fourth to the fifth. */
-static int spark_level(float steal)
-{
-	static const float limits[7] = { 1, 2, 5, 10, 20, 40, 70 };
-	int level = 0;
-
-	while (level < 7 && steal >= limits[level])
-		level++;
-	return level;
-}
-
-static int sparkline(struct buf *out, const struct vm_history *h, int columns, bool utf8, bool pad_left)
-{
-	static const char *const blocks[8] = { "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█" };
-	static const char ascii[8] = { '_', '.', ':', '-', '=', '+', '*', '#' };
-	int have = h ? (int)(h->count < (unsigned)columns ? h->count : (unsigned)columns) : 0;
-	int err = 0;
-
-	for (int i = have; pad_left && i < columns && !err; i++)
-		err = buf_append(out, " ", 1);
-	for (int ago = have - 1; ago >= 0 && !err; ago--) {
-		float steal = history_at(h, (unsigned)ago);
-		int level = spark_level(steal);
-		if (steal < 0)
-			err = buf_append(out, " ", 1);
-		else
-			err = utf8 ? buf_append(out, blocks[level], strlen(blocks[level])) : buf_append(out, &ascii[level], 1);
-	}
-	return err;
-}
-
-/* A CPU list too long for its column keeps its first whole entries and a
- * marker: "0,2,4,…", never half a number. */
-static int fit_cpu_list(struct buf *out, const char *list, int width, bool utf8)
-{
-	const char *marker = utf8 ? "…" : "~";
-	int keep = 0;
-
-	if ((int)strlen(list) <= width)
-		return appendf(out, "%-*s", width, list);
-	for (int i = 0; i < width - 1 && list[i]; i++)
-		if (list[i] == ',')
-			keep = i + 1;
-	return appendf(out, "%.*s%s%*s", keep, list, marker, width - 1 - keep, "");
-}
-
 /* Numbers are right-aligned and always fit; the text columns are fitted,
  * cut with a marker when the screen gave them less. */
 static int cell(struct buf *out, const char *text, enum column c, int width, bool utf8)
 {
 	if (c == C_CPUS)
-		return fit_cpu_list(out, text, width, utf8);
+		return cells_cpu_list(out, text, width, utf8);
 	if (c == C_HELD)
-		return appendf(out, "%-*s", width, text);
-	return c == C_ID ? width_fit(out, text, width, utf8) : appendf(out, "%*s", width, text);
-}
-
-/* A left-aligned last column leaves spaces nobody wants in a log. */
-static void trim_spaces(struct buf *out, size_t from)
-{
-	while (out->len > from && out->data[out->len - 1] == ' ')
-		out->len--;
+		return cells_appendf(out, "%-*s", width, text);
+	return c == C_ID ? width_fit(out, text, width, utf8) : cells_appendf(out, "%*s", width, text);
 }
 
 /* A row; the selected one in reverse video (not a colour: shown with NO_COLOR too). */
@@ -346,9 +245,9 @@ static int row_line(struct buf *out, const struct row *r, const struct layout *l
 		if (l->width[c] > 0)
 			err = buf_append(out, " ", 1) || cell(out, r->cells[c], (enum column)c, l->width[c], v->utf8);
 	if (!err && l->width[C_HISTORY] > 0)
-		err = buf_append(out, " ", 1) || sparkline(out, r->history, l->width[C_HISTORY], v->utf8, v->width > 0);
+		err = buf_append(out, " ", 1) || cells_sparkline(out, r->history, l->width[C_HISTORY], v->utf8, v->width > 0);
 	if (!selected) /* the selected row's reverse video spans the width */
-		trim_spaces(out, start);
+		cells_trim_spaces(out, start);
 	if (!err && (red || selected))
 		err = buf_append(out, "\033[0m", 4);
 	return err || buf_append(out, "\n", 1) ? -ENOMEM : 0;
@@ -361,9 +260,9 @@ static int header_line(struct buf *out, const struct layout *l)
 
 	for (int c = C_ID; c < C_COUNT && !err; c++)
 		if (l->width[c] > 0)
-			err = appendf(out, c == C_ID || c == C_HELD || c == C_CPUS || c == C_HISTORY ? " %-*s" : " %*s", l->width[c],
+			err = cells_appendf(out, c == C_ID || c == C_HELD || c == C_CPUS || c == C_HISTORY ? " %-*s" : " %*s", l->width[c],
 				      headers[c]);
-	trim_spaces(out, start);
+	cells_trim_spaces(out, start);
 	return err || buf_append(out, "\n", 1) ? -ENOMEM : 0;
 }
 
@@ -409,193 +308,10 @@ static int host_line(struct buf *out, const struct tick_figures *f, const struct
 	if (f->cgroups_on && n < sizeof(line))
 		snprintf(line + n, sizeof(line) - n, " cont %.1f thr %.1f", cont, thr);
 	if (v->width == 0)
-		return appendf(out, "%s %s\n", stamp, line);
+		return cells_appendf(out, "%s %s\n", stamp, line);
 	if (9 + width_of(line, false) <= v->width)
-		return appendf(out, "%.8s %s\n", stamp + 11, line); /* HH:MM:SS */
+		return cells_appendf(out, "%.8s %s\n", stamp + 11, line); /* HH:MM:SS */
 	return width_cut(out, line, v->width, false) || buf_append(out, "\n", 1) ? -ENOMEM : 0;
-}
-
-/* --- the host CPU strip ------------------------------------------------- */
-
-#define STRIP_MIN_HEIGHT 12 /* a smaller window keeps its rows for VMs */
-#define STRIP_LABEL 5       /* "busy " and "VMs  " */
-
-/* Eight levels, 12.5 points each. */
-static int strip_cell(struct buf *out, double pct, bool utf8)
-{
-	static const char *const blocks[8] = { "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█" };
-	static const char ascii[8] = { '_', '.', ':', '-', '=', '+', '*', '#' };
-	int level = pct >= 100 ? 7 : pct <= 0 ? 0 : (int)(pct / 12.5);
-
-	return utf8 ? buf_append(out, blocks[level], strlen(blocks[level])) : buf_append(out, &ascii[level], 1);
-}
-
-/* One line of the strip: a cell per CPU, or per group of per_cell CPUs
- * (the busiest of them: folding never hides a hot CPU). */
-static int strip_line(struct buf *out, const char *label, const struct tick_figures *f, size_t per_cell, bool vms,
-		      const struct table_view *v)
-{
-	int err = buf_append(out, label, STRIP_LABEL);
-
-	for (size_t i = 0; i < f->cpu_total && !err; i += per_cell) {
-		double most = 0;
-		for (size_t j = i; j < i + per_cell && j < f->cpu_total; j++) {
-			double pct = vms ? f->cpus[j].vms_pct : f->cpus[j].busy_pct;
-			most = pct > most ? pct : most;
-		}
-		err = strip_cell(out, most, v->utf8);
-	}
-	return err;
-}
-
-/* Under the summary: each host CPU's busy share, and the VMs' part of it,
- * as two rows of blocks (▁ under 12.5 %, █ 87.5 % and more); a host with
- * more CPUs than columns shows the busiest of each group of CPUs.  Lines used. */
-static int host_strip(struct buf *out, const struct tick_figures *f, const struct table_view *v, int *lines)
-{
-	size_t avail = v->width > STRIP_LABEL ? (size_t)(v->width - STRIP_LABEL) : 0;
-	size_t per_cell, cells;
-	char note[64];
-	int err;
-
-	*lines = 0;
-	if (f->cpu_total == 0 || v->height < STRIP_MIN_HEIGHT || avail == 0)
-		return 0;
-	per_cell = (f->cpu_total + avail - 1) / avail;
-	cells = (f->cpu_total + per_cell - 1) / per_cell;
-	err = strip_line(out, "busy ", f, per_cell, false, v);
-	snprintf(note, sizeof(note), "  %zu CPUs a cell, the busiest", per_cell);
-	if (!err && per_cell > 1 && avail >= cells + strlen(note))
-		err = buf_append(out, note, strlen(note));
-	err = err || buf_append(out, "\n", 1) || strip_line(out, "VMs  ", f, per_cell, true, v) || buf_append(out, "\n", 1);
-	*lines = 2;
-	return err ? -ENOMEM : 0;
-}
-
-/* --- the VM screen -------------------------------------------------------- */
-
-/* A name from /proc as a person may see it (names.h): fitted to columns
- * (padded, cut in its middle) or, not padded, cut at columns. */
-static int visible_fit(struct buf *out, const char *name, int columns, bool utf8, bool pad)
-{
-	struct buf shown = { 0 };
-	size_t off = 0;
-	int err = names_shown(&name, 1, &shown, &off) ||
-		  (pad ? width_fit(out, shown.data + off, columns, utf8) : width_cut(out, shown.data + off, columns, utf8));
-
-	buf_free(&shown);
-	return err ? -ENOMEM : 0;
-}
-
-/* A line of text cut to the window, with its newline. */
-static int screen_line(struct buf *out, const char *text, const struct table_view *v)
-{
-	return width_cut(out, text, v->width, v->utf8) || buf_append(out, "\n", 1) ? -ENOMEM : 0;
-}
-
-/* "VM NAME  pid P  uuid U  id I", then with --cgroup-root the cgroup and its limit. */
-static int vm_identity(struct buf *out, const struct tick_figures *f, const struct vm_figures *vm,
-		       const struct table_view *v, int *lines)
-{
-	const struct vcpu_figures *worst = worst_vcpu(f, vm);
-	struct buf line = { 0 };
-	char text[CGROUP_PATH_MAX + 96];
-	int err = buf_append(&line, "VM ", 3) || visible_fit(&line, vm->name, NAME_MAX_COLUMNS, v->utf8, false);
-
-	snprintf(text, sizeof(text), "  pid %d%s%s%s%s", vm->vm->pid, vm->vm->ident.has_uuid ? "  uuid " : "",
-		 vm->vm->ident.has_uuid ? vm->vm->ident.uuid : "", vm->vm->ident.id[0] ? "  id " : "", vm->vm->ident.id);
-	err = err || buf_append(&line, text, strlen(text)) || buf_append(&line, "", 1);
-	err = err || screen_line(out, line.data, v);
-	buf_free(&line);
-	(*lines)++;
-	if (!err && f->cgroups_on) {
-		if (vm->has_throttle && vm->limit_cpus > 0)
-			snprintf(text, sizeof(text), "cgroup %s  limit %.3f CPUs", worst && worst->cgroup ? worst->cgroup : "-",
-				 vm->limit_cpus);
-		else
-			snprintf(text, sizeof(text), "cgroup %s  no CPU limit", worst && worst->cgroup ? worst->cgroup : "-");
-		err = visible_fit(out, text, v->width, v->utf8, false) || buf_append(out, "\n", 1) ? -ENOMEM : 0;
-		(*lines)++;
-	}
-	if (!err && vm->holders.valid) {
-		const struct vm_holders *h = &vm->holders;
-		snprintf(text, sizeof(text), "CPUs %s: own %.0f  other VMs %.0f  host %.0f  irq %.0f  idle %.0f",
-			 h->has_cpus ? h->cpus : "?", h->own_pct, h->other_vms_pct, h->host_pct, h->irq_pct, h->idle_pct);
-		err = screen_line(out, text, v);
-		(*lines)++;
-	}
-	return err;
-}
-
-/* One vCPU: id, thread, steal, run, throttled, wait per run, CPUs, its
- * history; cut to the window. */
-static int vcpu_line(struct buf *out, const struct vcpu_figures *c, const struct table_view *v)
-{
-	char wait[CELL_BYTES] = "-", thr[16] = "-", head[96];
-	const struct vm_history *h = v->vcpu_history ? vcpu_history_find(v->vcpu_history, c->id) : NULL;
-	struct buf line = { 0 };
-	int room, err;
-
-	if (c->has_wait_per_run)
-		wait_cell(wait, c->wait_per_run_us);
-	if (c->has_throttled)
-		snprintf(thr, sizeof(thr), "%.1f", c->throttled_pct);
-	snprintf(head, sizeof(head), "%4d %7d %5.1f %5.1f %5s %5s ", c->id, c->tid, c->steal_pct, c->run_pct, thr, wait);
-	err = buf_append(&line, head, strlen(head)) || fit_cpu_list(&line, c->cpus ? c->cpus : "-", 12, v->utf8);
-	room = v->width - (int)strlen(head) - 13;
-	if (!err && room >= HISTORY_MIN)
-		err = buf_append(&line, " ", 1) || sparkline(&line, h, room < HISTORY_TICKS ? room : HISTORY_TICKS, v->utf8, false);
-	trim_spaces(&line, 0);
-	err = err || buf_append(&line, "", 1) || screen_line(out, line.data, v);
-	buf_free(&line);
-	return err ? -ENOMEM : 0;
-}
-
-/* One other thread: its name (untrusted), tid, wait, run; cut to the window. */
-static int thread_line(struct buf *out, const struct thread_figures *t, const struct table_view *v)
-{
-	char tail[64];
-	struct buf line = { 0 };
-	int err = visible_fit(&line, t->comm, 16, v->utf8, true);
-
-	snprintf(tail, sizeof(tail), " %7d %5.1f %5.1f", t->tid, t->wait_pct, t->run_pct);
-	err = err || buf_append(&line, tail, strlen(tail)) || buf_append(&line, "", 1) || screen_line(out, line.data, v);
-	buf_free(&line);
-	return err ? -ENOMEM : 0;
-}
-
-/* The selected VM: its identity, one row per vCPU, its other threads by
- * name; as many lines as fit above the status line. */
-static int vm_screen(struct buf *out, const struct tick_figures *f, const struct table_view *v)
-{
-	const struct table_nav *nav = v->nav;
-	const struct vm_figures *vm = NULL;
-	int lines = 1, limit = v->height - 1, err = 0; /* the host line is above, the status below */
-
-	for (size_t i = 0; i < f->vm_count && !vm; i++)
-		if (f->vms[i].vm->pid == nav->pid && f->vms[i].vm->starttime == nav->starttime)
-			vm = &f->vms[i];
-	if (!vm) {
-		err = screen_line(out, "the VM is gone (its process ended)", v);
-		lines++;
-	} else {
-		err = vm_identity(out, f, vm, v, &lines);
-		if (!err && lines < limit && vm->vcpu_count > 0) {
-			err = screen_line(out, "VCPU     TID STEAL   RUN THROT  WAIT CPUS         HISTORY", v);
-			lines++;
-		}
-		for (size_t k = 0; k < vm->vcpu_count && !err && lines < limit; k++, lines++)
-			err = vcpu_line(out, &f->vcpus[vm->vcpu_first + k], v);
-		if (!err && lines < limit && vm->thread_count > 0) {
-			err = screen_line(out, "THREAD               TID  WAIT   RUN", v);
-			lines++;
-		}
-		for (size_t k = 0; k < vm->thread_count && !err && lines < limit; k++, lines++)
-			err = thread_line(out, &f->threads[vm->thread_first + k], v);
-	}
-	for (; lines < limit && !err; lines++)
-		err = buf_append(out, "\n", 1);
-	return err ? -ENOMEM : width_cut(out, "Escape: back to the list  ?: help  q: quit", v->width, false);
 }
 
 /* --- the table ----------------------------------------------------------- */
@@ -771,11 +487,14 @@ int table_render(const struct tick_figures *f, const struct history *h, const st
 	err = host_line(out, f, v);
 	if (!err && v->nav && v->nav->help)
 		err = help_lines(out, v);
-	else if (!err && v->nav && v->nav->vm_open && v->nav->chosen && v->width > 0)
-		err = vm_screen(out, f, v);
+	else if (!err && v->nav && v->nav->vm_open && v->nav->chosen && v->width > 0) {
+		struct vmscreen_view s = { .width = v->width, .height = v->height, .utf8 = v->utf8, .pid = v->nav->pid,
+					   .starttime = v->nav->starttime, .vcpu_history = v->vcpu_history };
+		err = vmscreen_render(out, f, &s);
+	}
 	else if (!err && v->width > 0 && l.width[C_NAME] + middle_width(&l) > v->width)
 		err = width_cut(out, "the window is too narrow", v->width, false); /* rather than rows that wrap */
-	else if (!err && v->width > 0 && (err = host_strip(out, f, v, &strip)) == 0)
+	else if (!err && v->width > 0 && (err = strip_render(out, f, v->width, v->height, v->utf8, &strip)) == 0)
 		err = render_rows(out, rows, n, &l, v, strip, shown);
 	else if (!err)
 		err = render_rows(out, rows, n, &l, v, 0, shown);
