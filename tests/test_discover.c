@@ -106,11 +106,25 @@ static void remove_root(void)
 		fprintf(stderr, "cannot remove %s\n", root);
 }
 
+/* A table over a new, empty tree; end() frees both. */
+static struct vm_table *begin(int *fd)
+{
+	*fd = open_root();
+	return vm_table_new(*fd);
+}
+
+static void end(struct vm_table *t, int fd)
+{
+	vm_table_free(t);
+	close(fd);
+	remove_root();
+}
+
 /* A young process (5 s old) that execs QEMU is found at the next scan. */
 static void test_young_exec(void)
 {
-	int fd = open_root(), pid;
-	struct vm_table *t = vm_table_new(fd);
+	int fd, pid;
+	struct vm_table *t = begin(&fd);
 	uint64_t now = 1000 * (uint64_t)hz;
 
 	process(100, "bash", bash_argv, sizeof(bash_argv) - 1, 1, NULL, now - 5 * (uint64_t)hz);
@@ -118,9 +132,7 @@ static void test_young_exec(void)
 	exec_qemu(100, now - 5 * (uint64_t)hz);
 	CHECK(vms(t, now + 1, &pid) == 1 && pid == 100);
 	CHECK_STR(vm_table_vm(t, 0)->name, "late");
-	vm_table_free(t);
-	close(fd);
-	remove_root();
+	end(t, fd);
 }
 
 /* A settled process's name is read again RECHECK_S (30 s) apart, its first
@@ -128,8 +140,8 @@ static void test_young_exec(void)
  * that read, not before. */
 static void test_settled_exec(void)
 {
-	int fd = open_root(), pid;
-	struct vm_table *t = vm_table_new(fd);
+	int fd, pid;
+	struct vm_table *t = begin(&fd);
 	uint64_t now = 1000 * (uint64_t)hz, first = 1 + 30 * (uint64_t)hz * 8 / 64;
 
 	process(200, "bash", bash_argv, sizeof(bash_argv) - 1, 1, NULL, 0);
@@ -137,16 +149,14 @@ static void test_settled_exec(void)
 	exec_qemu(200, 0);
 	CHECK(vms(t, now + first - 1, &pid) == 0); /* not due */
 	CHECK(vms(t, now + first, &pid) == 1 && pid == 200);
-	vm_table_free(t);
-	close(fd);
-	remove_root();
+	end(t, fd);
 }
 
 /* After a read that finds it unchanged, the next is 30 s later. */
 static void test_settled_every_30_s(void)
 {
-	int fd = open_root(), pid;
-	struct vm_table *t = vm_table_new(fd);
+	int fd, pid;
+	struct vm_table *t = begin(&fd);
 	uint64_t now = 1000 * (uint64_t)hz, first = 1 + 30 * (uint64_t)hz * 8 / 64, period = 30 * (uint64_t)hz;
 
 	process(200, "bash", bash_argv, sizeof(bash_argv) - 1, 1, NULL, 0);
@@ -155,17 +165,15 @@ static void test_settled_every_30_s(void)
 	exec_qemu(200, 0);
 	CHECK(vms(t, now + first + period - 1, &pid) == 0);
 	CHECK(vms(t, now + first + period, &pid) == 1 && pid == 200);
-	vm_table_free(t);
-	close(fd);
-	remove_root();
+	end(t, fd);
 }
 
 /* Young means younger than 30 s: a 29 s old process is read each scan, and
  * once it is 30 s old it waits its turn. */
 static void test_growing_old(void)
 {
-	int fd = open_root(), pid;
-	struct vm_table *t = vm_table_new(fd);
+	int fd, pid;
+	struct vm_table *t = begin(&fd);
 	uint64_t now = 1000 * (uint64_t)hz, start = now - 29 * (uint64_t)hz;
 
 	process(150, "bash", bash_argv, sizeof(bash_argv) - 1, 1, NULL, start); /* 150 % 64 = 22 */
@@ -174,17 +182,15 @@ static void test_growing_old(void)
 	exec_qemu(150, start);
 	CHECK(vms(t, now + (uint64_t)hz + 2, &pid) == 0);
 	CHECK(vms(t, now + (uint64_t)hz + 1 + 30 * (uint64_t)hz * 22 / 64, &pid) == 1);
-	vm_table_free(t);
-	close(fd);
-	remove_root();
+	end(t, fd);
 }
 
 /* Named like QEMU with one thread (a wrapper script, or QEMU before its RCU
  * thread): not a VM, but examined whole each scan, however old. */
 static void test_look_alike(void)
 {
-	int fd = open_root(), pid;
-	struct vm_table *t = vm_table_new(fd);
+	int fd, pid;
+	struct vm_table *t = begin(&fd);
 	uint64_t now = 1000 * (uint64_t)hz;
 
 	process(300, "qemu-system-x86", qemu_argv, sizeof(qemu_argv) - 1, 1, NULL, 0);
@@ -192,17 +198,15 @@ static void test_look_alike(void)
 	CHECK(vms(t, now + 1, &pid) == 0);
 	exec_qemu(300, 0);
 	CHECK(vms(t, now + 2, &pid) == 1 && pid == 300);
-	vm_table_free(t);
-	close(fd);
-	remove_root();
+	end(t, fd);
 }
 
 /* A PID reused (a new directory, so a new inode) is another process: the
  * VM goes, whatever its stat says. */
 static void test_pid_reused(void)
 {
-	int fd = open_root(), pid;
-	struct vm_table *t = vm_table_new(fd);
+	int fd, pid;
+	struct vm_table *t = begin(&fd);
 	uint64_t now = 1000 * (uint64_t)hz;
 	char cmd[128];
 
@@ -212,9 +216,7 @@ static void test_pid_reused(void)
 	CHECK(system(cmd) == 0);
 	process(400, "bash", bash_argv, sizeof(bash_argv) - 1, 1, NULL, now);
 	CHECK(vms(t, now + 1, &pid) == 0);
-	vm_table_free(t);
-	close(fd);
-	remove_root();
+	end(t, fd);
 }
 
 /* Threads follow task/: a gone thread is dropped at the next sync, a new
@@ -222,8 +224,8 @@ static void test_pid_reused(void)
 static void test_threads(void)
 {
 	static const char *three[] = { "call_rcu", "CPU 0/KVM", "CPU 1/KVM" };
-	int fd = open_root(), pid;
-	struct vm_table *t = vm_table_new(fd);
+	int fd, pid;
+	struct vm_table *t = begin(&fd);
 	uint64_t now = 1000 * (uint64_t)hz;
 	struct vm_entry *vm;
 	char rel[128];
@@ -243,9 +245,7 @@ static void test_threads(void)
 	CHECK(system(rel) == 0);
 	CHECK(vm_table_sync_threads(t, vm, vcpus_first_look) == 0 && vm->thread_count == 3);
 	CHECK(vm->thread_count == 3 && vm->threads[1].tid == 502 && !vm->threads[1].gone);
-	vm_table_free(t);
-	close(fd);
-	remove_root();
+	end(t, fd);
 }
 
 int main(void)
