@@ -110,8 +110,9 @@ struct tick_figures {
 	size_t cpu_total, cpu_cap;
 };
 
-/* Fills out (cleared first).  Returns 0, -EINVAL when the interval is not
- * positive, -ENOMEM.  out points into cur: keep cur alive while using it. */
+/* Fills out (cleared first) but for who holds the CPUs, which
+ * holders_compute adds after it.  Returns 0, -EINVAL when the interval is
+ * not positive, -ENOMEM.  out points into cur: keep cur alive while using it. */
 int rate_compute(const struct snapshot *prev, const struct snapshot *cur, long clk_tck,
 		 struct tick_figures *out);
 

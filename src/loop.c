@@ -7,6 +7,7 @@
 #include <sysexits.h>
 #include <time.h>
 
+#include "holders.h"
 #include "signals.h"
 
 static double clock_seconds(clockid_t clock)
@@ -154,6 +155,7 @@ static int run_tick(struct agent *a)
 	if (err)
 		return err == -ENOMEM ? err : 0; /* keep prev: the next delta spans both */
 	err = rate_compute(prev, cur, a->clk_tck, &a->figures);
+	err = err ? err : holders_compute(prev, cur, a->clk_tck, &a->figures);
 	a->prev = !a->prev;
 	if (err)
 		return err == -ENOMEM ? err : 0;

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "holders.h"
 
 /* A counter that went backwards gives no delta rather than a negative one. */
 static uint64_t delta(uint64_t cur, uint64_t prev)
@@ -391,7 +390,7 @@ int rate_compute(const struct snapshot *prev, const struct snapshot *cur, long c
 			return -ENOMEM;
 	}
 	host_vm_share(out);
-	return holders_compute(prev, cur, clk_tck, out);
+	return 0;
 }
 
 void tick_figures_free(struct tick_figures *figures)

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "emit.h"
+#include "holders.h"
 #include "procfs.h"
 #include "prom.h"
 #include "rate.h"
@@ -102,7 +103,7 @@ int main(int argc, char **argv)
 	options.vcpu_records = g.vcpu_records;
 	emitter = emitter_new(&options);
 	if (emitter && take(g.t0, g.cg0, 0, &t0) == 0 && take(g.t1, g.cg1, g.interval_s, &t1) == 0 &&
-	    rate_compute(&t0, &t1, GOLDEN_CLK_TCK, &figures) == 0 &&
+	    rate_compute(&t0, &t1, GOLDEN_CLK_TCK, &figures) == 0 && holders_compute(&t0, &t1, GOLDEN_CLK_TCK, &figures) == 0 &&
 	    (g.text ? table_render(&figures, NULL, &piped, &lines, NULL) : emit_tick(emitter, &figures, &lines)) == 0 &&
 	    fwrite(lines.data, 1, lines.len, stdout) == lines.len)
 		status = 0;
