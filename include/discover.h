@@ -25,6 +25,8 @@ struct thread_entry {
 	uint64_t starttime;
 	int schedstat_fd;  /* kept open; -1 when the fd budget is spent: read by path */
 	bool gone;         /* found gone this tick (fd closed): dropped at the next sync */
+	int cgroup_fd;     /* task/TID/cgroup kept open once read (--cgroup-root); -1: not yet, or by path */
+	bool cgroup_by_path; /* no descriptor could be kept for it */
 	/* vcpus.c's: who the thread is */
 	int vcpu_id;       /* this tick's vCPU number, VCPU_NONE for others */
 	int named_vcpu;    /* n from a "CPU n/KVM" name, else VCPU_NONE */
@@ -104,6 +106,12 @@ typedef int (*thread_first_look)(const struct vm_entry *vm, struct thread_entry 
  * threads are freed, new ones added (their schedstat kept open while the
  * budget allows) and looked at.  0, or -errno when the VM has vanished. */
 int vm_table_sync_threads(struct vm_table *table, struct vm_entry *vm, thread_first_look look);
+
+/* Reads the thread's task/TID/cgroup into buf: through a descriptor kept
+ * from the first read on while the budget allows (a pread costs a third of
+ * an open, read and close), else by path.  As vm_read_file. */
+ssize_t vm_table_read_cgroup(struct vm_table *table, const struct vm_entry *vm, struct thread_entry *thread,
+			     char *buf, size_t size);
 
 /* A thread whose files say it is gone: its fd is given back now, the entry
  * goes at the next sync. */

@@ -7,6 +7,9 @@
 
 #define FORMAT_TEXT 40 /* "%.2f" of at most 1e9, or a 64-bit integer, with its NUL */
 
+/* value as "%.Nf" would print it, N = decimals (1 to 6); negative, NaN: 0. */
+void format_fixed(double value, int decimals, char out[FORMAT_TEXT]);
+
 /* A percentage as "%.2f" would print it (negative, NaN: "0.00"). */
 void format_pct(double value, char out[FORMAT_TEXT]);
 

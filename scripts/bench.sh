@@ -221,18 +221,26 @@ echo
 echo "User-space instructions per tick (callgrind, 6 ticks minus 2 ticks, / 4):"
 echo "  kvmsteal $ki ($(( ki / threads )) per thread); reference reader $ri (its work is in the kernel)"
 
-syscalls() { # syscalls COUNT: total syscalls of kvmsteal for COUNT ticks
-	strace -c -f -o "$tmp/strace.$1" ./kvmsteal --interval "$interval" --count "$1" --output /dev/null 2>"$tmp/strace.err"
-	awk '$NF == "total" { print $(NF-2) }' "$tmp/strace.$1"
+syscalls() { # syscalls TAG COUNT [ARGS]: total syscalls of kvmsteal ARGS for COUNT ticks
+	strace -c -f -o "$tmp/strace.$1.$2" ./kvmsteal --interval "$interval" --count "$2" --output /dev/null "${@:3}" 2>"$tmp/strace.err"
+	awk '$NF == "total" { print $(NF-2) }' "$tmp/strace.$1.$2"
 }
-s2=$(syscalls 2); s6=$(syscalls 6)
+# strace -c's columns: % time, seconds, usecs/call, calls, [errors,] syscall
+syscall_table() { # syscall_table TAG: per tick, 6 ticks minus 2, by syscall
+	join <(awk 'NF >= 5 && $1 ~ /^[0-9.]+$/ && $NF != "total" { print $NF, $4 }' "$tmp/strace.$1.6" | sort) \
+	     <(awk 'NF >= 5 && $1 ~ /^[0-9.]+$/ && $NF != "total" { print $NF, $4 }' "$tmp/strace.$1.2" | sort) |
+		awk '{ d = ($2 - $3) / 4; if (d >= 1) printf "    %-16s %8.1f\n", $1, d }' | sort -k2 -n -r
+}
+s2=$(syscalls plain 2); s6=$(syscalls plain 6)
 echo
 echo "Syscalls per tick (strace -c, 6 ticks minus 2 ticks, / 4):"
 echo "  $(( (s6 - s2) / 4 )) for $threads threads and $vms VMs"
-# strace -c's columns: % time, seconds, usecs/call, calls, [errors,] syscall
-join <(awk 'NF >= 5 && $1 ~ /^[0-9.]+$/ && $NF != "total" { print $NF, $4 }' "$tmp/strace.6" | sort) \
-     <(awk 'NF >= 5 && $1 ~ /^[0-9.]+$/ && $NF != "total" { print $NF, $4 }' "$tmp/strace.2" | sort) |
-	awk '{ d = ($2 - $3) / 4; if (d >= 1) printf "    %-16s %8.1f\n", $1, d }' | sort -k2 -n -r
+syscall_table plain
+if [ "$with_cgroups" = 1 ]; then
+	s2=$(syscalls cg 2 --cgroup-root /sys/fs/cgroup); s6=$(syscalls cg 6 --cgroup-root /sys/fs/cgroup)
+	echo "  $(( (s6 - s2) / 4 )) with --cgroup-root ($vms limited cgroups; the vCPUs sleep 10 s at a time, so few wait in a tick):"
+	syscall_table cg
+fi
 
 # Memory: resident set of the agent once it tracks every thread, and without VMs.
 ./kvmsteal --interval "$interval" --output /dev/null &

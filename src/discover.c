@@ -99,6 +99,7 @@ static void close_kept(int *fd, struct fd_budget *budget)
 static void thread_entry_close(struct thread_entry *thread, struct fd_budget *budget)
 {
 	close_kept(&thread->schedstat_fd, budget);
+	close_kept(&thread->cgroup_fd, budget);
 	free(thread->cpus);
 	thread->cpus = NULL;
 }
@@ -486,7 +487,7 @@ static int thread_entry_open(struct vm_table *table, struct vm_entry *vm, int ti
 
 	memset(thread, 0, sizeof(*thread));
 	thread->tid = tid;
-	thread->schedstat_fd = -1;
+	thread->schedstat_fd = thread->cgroup_fd = -1;
 	err = look(vm, thread);
 	if (err)
 		return err;
@@ -568,6 +569,23 @@ int vm_table_sync_threads(struct vm_table *table, struct vm_entry *vm, thread_fi
 	return 0;
 }
 
+ssize_t vm_table_read_cgroup(struct vm_table *table, const struct vm_entry *vm, struct thread_entry *thread,
+			     char *buf, size_t size)
+{
+	char path[48];
+
+	snprintf(path, sizeof(path), "task/%d/cgroup", thread->tid);
+	if (thread->cgroup_fd < 0 && !thread->cgroup_by_path) {
+		if (fd_budget_take(&table->budget)) {
+			thread->cgroup_fd = vm_open_file(vm, path);
+			if (thread->cgroup_fd < 0)
+				fd_budget_give(&table->budget);
+		}
+		thread->cgroup_by_path = thread->cgroup_fd < 0;
+	}
+	return thread->cgroup_fd < 0 ? vm_read_file(vm, path, buf, size) : procfs_pread(thread->cgroup_fd, buf, size);
+}
+
 void vm_table_thread_gone(struct vm_table *table, struct vm_entry *vm, struct thread_entry *thread)
 {
 	thread_entry_close(thread, &table->budget);
@@ -578,16 +596,21 @@ void vm_table_thread_gone(struct vm_table *table, struct vm_entry *vm, struct th
 void vm_table_warn_if_short_of_fds(struct vm_table *table)
 {
 	struct fd_budget *budget = &table->budget;
-	size_t vms = table->cur.vm_count, threads = 0;
+	size_t vms = table->cur.vm_count, threads = 0, cgroups = 0;
 
 	if (table->warned_short_of_fds || !budget->short_of)
 		return;
-	for (size_t i = 0; i < vms; i++)
-		threads += table->cur.vms[i]->thread_count;
+	for (size_t i = 0; i < vms; i++) {
+		const struct vm_entry *vm = table->cur.vms[i];
+		threads += vm->thread_count;
+		for (size_t k = 0; k < vm->thread_count; k++)
+			cgroups += vm->threads[k].cgroup_fd >= 0 || vm->threads[k].cgroup_by_path;
+	}
 	diag("file descriptor limit (RLIMIT_NOFILE) %zu: keeping every proc file open would take %zu "
-	     "(%zu for the agent, 3 for each of %zu VMs, 1 for each of %zu threads); the rest are read by "
-	     "path each tick, which costs more CPU; every VM is still reported",
-	     budget->limit + budget->reserved, budget->reserved + 3 * vms + threads, budget->reserved, vms, threads);
+	     "(%zu for the agent, 3 for each of %zu VMs, 1 for each of %zu threads, 1 for each of %zu vCPUs' "
+	     "cgroup files); the rest are read by path each tick, which costs more CPU; every VM is still reported",
+	     budget->limit + budget->reserved, budget->reserved + 3 * vms + threads + cgroups, budget->reserved, vms,
+	     threads, cgroups);
 	table->warned_short_of_fds = true;
 }
 

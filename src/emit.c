@@ -260,7 +260,7 @@ static void fill_vm_text(struct emitter *e, const struct vm_figures *vm)
 	format_pct(vm->contention_avg, e->vm_text[VM_CONTENTION]);
 	/* CPUs, not a percentage: three decimals, never 0 for a limit that exists (printed only then) */
 	if (vm->limit_cpus > 0)
-		snprintf(e->vm_text[VM_LIMIT], NUMBER_TEXT, "%.3f", vm->limit_cpus < 0.001 ? 0.001 : vm->limit_cpus);
+		format_fixed(vm->limit_cpus < 0.001 ? 0.001 : vm->limit_cpus, 3, e->vm_text[VM_LIMIT]);
 }
 
 static void fill_host_text(struct emitter *e, const struct tick_figures *f)

@@ -32,33 +32,45 @@ static char *format_uint(uint64_t value, char *end)
 	return end;
 }
 
-/* "%.2f" without printf's cost (it was the largest part of a tick).  The
- * result is the same: only a value whose hundredfold lies within 1e-6 of a
- * half can round either way, and that one is left to printf. */
-void format_pct(double value, char out[40])
+/* "%.Nf" (N = decimals, 1 to 6) without printf's cost (printing was the
+ * largest part of a tick).  The result is the same: only a value whose
+ * 10^N-fold lies within 1e-6 of a half can round either way, and that one
+ * is left to printf, as is a value past 1e7 units. */
+void format_fixed(double value, int decimals, char out[FORMAT_TEXT])
 {
+	static const double scales[] = { 1, 10, 100, 1000, 1e4, 1e5, 1e6 };
 	double scaled, whole, frac;
-	uint64_t cents;
-	char digits[24], *p;
+	uint64_t units;
+	char digits[32], *p = digits + sizeof(digits);
 
+	if (decimals < 1 || decimals > 6)
+		decimals = 2;
 	if (!isfinite(value) || value < 0)
 		value = 0;
 	if (value > 1e9)
 		value = 1e9;
-	scaled = value * 100.0;
+	scaled = value * scales[decimals];
 	whole = floor(scaled);
 	frac = scaled - whole;
 	if (scaled >= 1e7 || fabs(frac - 0.5) < 1e-6) {
-		snprintf(out, 40, "%.2f", value);
+		snprintf(out, FORMAT_TEXT, "%.*f", decimals, value);
 		return;
 	}
-	cents = (uint64_t)whole + (frac > 0.5);
-	p = format_uint(cents / 100, digits + sizeof(digits) - 3);
-	digits[sizeof(digits) - 4] = '.';
-	digits[sizeof(digits) - 3] = (char)('0' + cents % 100 / 10);
-	digits[sizeof(digits) - 2] = (char)('0' + cents % 10);
-	digits[sizeof(digits) - 1] = '\0';
+	units = (uint64_t)whole + (frac > 0.5);
+	*--p = '\0';
+	for (int i = 0; i < decimals; i++, units /= 10)
+		*--p = (char)('0' + units % 10);
+	*--p = '.';
+	do {
+		*--p = (char)('0' + units % 10);
+		units /= 10;
+	} while (units);
 	memcpy(out, p, (size_t)(digits + sizeof(digits) - p));
+}
+
+void format_pct(double value, char out[FORMAT_TEXT])
+{
+	format_fixed(value, 2, out);
 }
 
 void format_int(long long value, char out[FORMAT_TEXT])

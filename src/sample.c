@@ -241,7 +241,7 @@ static void refresh_cgroups(struct sampler *s, const struct vm_entry *vm, struct
 			    uint64_t now_ticks, const struct schedstat *stat)
 {
 	bool thread_waited = waited(s, thread, stat);
-	char path[48], buf[4096];
+	char buf[4096];
 	struct cgroup_ref ref;
 	uint32_t hash;
 	ssize_t len;
@@ -252,8 +252,7 @@ static void refresh_cgroups(struct sampler *s, const struct vm_entry *vm, struct
 	    !cgroup_links_current(&s->cgroups, &thread->cg)) {
 		thread->cg_at = now_ticks + (thread->cg_at == 0 ? (uint64_t)thread->tid % seconds_in_ticks(s, CGROUP_REFRESH_S)
 								: seconds_in_ticks(s, CGROUP_REFRESH_S));
-		snprintf(path, sizeof(path), "task/%d/cgroup", thread->tid);
-		len = vm_read_file(vm, path, buf, sizeof(buf));
+		len = vm_table_read_cgroup(s->table, vm, thread, buf, sizeof(buf));
 		hash = len >= 0 ? text_hash(buf, (size_t)len) : 0;
 		if (len >= 0 && hash == thread->cg_hash && thread->cg.known &&
 		    cgroup_links_current(&s->cgroups, &thread->cg))

@@ -12,11 +12,13 @@
 
 static bool same_as_printf(double value)
 {
-	char fast[40], slow[40];
+	char fast[40], slow[40], fast3[40], slow3[40];
 
 	format_pct(value, fast);
 	snprintf(slow, sizeof(slow), "%.2f", value);
-	return strcmp(fast, slow) == 0;
+	format_fixed(value, 3, fast3); /* cpu_limit_cpus */
+	snprintf(slow3, sizeof(slow3), "%.3f", value);
+	return strcmp(fast, slow) == 0 && strcmp(fast3, slow3) == 0;
 }
 
 static void pct_matches_printf_on_ties_and_edges(void)
@@ -31,6 +33,7 @@ static void pct_matches_printf_on_ties_and_edges(void)
 	CHECK(same_as_printf(0.125) && same_as_printf(0.375) && same_as_printf(2.675) && same_as_printf(1.005));
 	CHECK(same_as_printf(99.995) && same_as_printf(99.99499999) && same_as_printf(100.0));
 	CHECK(same_as_printf(51200.0) && same_as_printf(123456.789) && same_as_printf(9.999e8));
+	CHECK(same_as_printf(0.0005) && same_as_printf(0.0015) && same_as_printf(0.3) && same_as_printf(2.0625));
 }
 
 static void pct_matches_printf_on_random_values(void)
