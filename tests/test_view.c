@@ -220,7 +220,7 @@ static void test_table(void)
 		int lines;
 		CHECK(render(&f, &h, &v, &out) == 0);
 		lines = lines_within(&out, width, true);
-		CHECK(lines == 24 || lines == 2);
+		CHECK(lines == (width >= 18 ? 24 : 2)); /* these rows fit from 18 columns on (measured once, then fixed) */
 		if (width == 12)
 			CHECK(lines == 2 && strstr(out.data, "\nthe window") != NULL);
 	}
