@@ -75,24 +75,31 @@ build/spin.img: tests/guest/spin.S | build
 
 tests: $(TEST_BINS) build/spin.img build/kvmsteal.8 build/kvmsteal-output.5
 
-# check: unit, golden and CLI tests, then end to end on the real /proc
-# (one after the other: the end-to-end tests measure CPU contention), the
-# field cases on real processes, the outputs' safety, the live text view in
-# tmux, the throttling cases, who holds the VMs' CPUs, the daemon, the
-# fleet pipeline (node_exporter, Prometheus, VictoriaMetrics, Alertmanager),
-# and the packages (make deb, dpkg -i/-r/-P; make rpm).  Debian 13 in a
-# debootstrap chroot (the README's commands, the package there) is
-# `make check-trixie`: minutes of downloads, run by CI beside its fuzzing.
+# check: the unit loop, then one script per behaviour, each on the real
+# thing (root, the real /proc, QEMU, cgroups, tmux, daemons), one after the
+# other since several measure CPU contention: cli (the shipped binary's
+# options, exit statuses, faults, outputs, the rules under promtool), steal
+# (the figures against schedstat and pidstat on QEMU-shaped processes and
+# real guests), identity (which VM a process is: late execs, wrappers,
+# Proxmox, collisions through node_exporter, low fd limits), safe-writes
+# (nothing it writes can be turned against the host; signals), view (the
+# live view in tmux), throttling (limits against contention, and changes at
+# run time), holders (who holds a VM's CPUs, wait per run), service (the
+# unit, sd_notify, hidepid, log rotation), fleet (node_exporter,
+# Prometheus, VictoriaMetrics, Alertmanager, the dashboard's queries),
+# package (make deb, dpkg -i/-r/-P; make rpm).  Debian 13 in a debootstrap
+# chroot (the README's commands, the package there) is `make
+# check-debian13`: minutes of downloads, run by CI beside its fuzzing.
 check: kvmsteal tests
 	LC_ALL=C TZ=UTC bash tests/unit.sh
-	LC_ALL=C TZ=UTC bash tests/run.sh
-	LC_ALL=C TZ=UTC bash tests/e2e.sh
-	LC_ALL=C TZ=UTC bash tests/field.sh
-	LC_ALL=C TZ=UTC bash tests/outputs.sh
-	LC_ALL=C TZ=UTC bash tests/terminal.sh
-	LC_ALL=C TZ=UTC bash tests/cgroup.sh
+	LC_ALL=C TZ=UTC bash tests/cli.sh
+	LC_ALL=C TZ=UTC bash tests/steal.sh
+	LC_ALL=C TZ=UTC bash tests/identity.sh
+	LC_ALL=C TZ=UTC bash tests/safe-writes.sh
+	LC_ALL=C TZ=UTC bash tests/view.sh
+	LC_ALL=C TZ=UTC bash tests/throttling.sh
 	LC_ALL=C TZ=UTC SANITIZE=$(SANITIZE) bash tests/holders.sh
-	LC_ALL=C TZ=UTC bash tests/daemon.sh
+	LC_ALL=C TZ=UTC bash tests/service.sh
 	LC_ALL=C TZ=UTC SANITIZE=$(SANITIZE) bash tests/fleet.sh
 	LC_ALL=C TZ=UTC SANITIZE=$(SANITIZE) bash tests/package.sh
 
@@ -100,29 +107,29 @@ check: kvmsteal tests
 check-unit: kvmsteal tests
 	LC_ALL=C TZ=UTC bash tests/unit.sh
 
-check-run: kvmsteal tests
-	LC_ALL=C TZ=UTC bash tests/run.sh
+check-cli: kvmsteal tests
+	LC_ALL=C TZ=UTC bash tests/cli.sh
 
-check-e2e: kvmsteal tests
-	LC_ALL=C TZ=UTC bash tests/e2e.sh
+check-steal: kvmsteal tests
+	LC_ALL=C TZ=UTC bash tests/steal.sh
 
-check-daemon: kvmsteal tests
-	LC_ALL=C TZ=UTC bash tests/daemon.sh
+check-service: kvmsteal tests
+	LC_ALL=C TZ=UTC bash tests/service.sh
 
-check-field: kvmsteal tests
-	LC_ALL=C TZ=UTC bash tests/field.sh
+check-identity: kvmsteal tests
+	LC_ALL=C TZ=UTC bash tests/identity.sh
 
-check-outputs: kvmsteal tests
-	LC_ALL=C TZ=UTC bash tests/outputs.sh
+check-safe-writes: kvmsteal tests
+	LC_ALL=C TZ=UTC bash tests/safe-writes.sh
 
-check-cgroup: kvmsteal tests
-	LC_ALL=C TZ=UTC bash tests/cgroup.sh
+check-throttling: kvmsteal tests
+	LC_ALL=C TZ=UTC bash tests/throttling.sh
 
 check-holders: kvmsteal tests
 	LC_ALL=C TZ=UTC SANITIZE=$(SANITIZE) bash tests/holders.sh
 
-check-terminal: kvmsteal tests
-	LC_ALL=C TZ=UTC bash tests/terminal.sh
+check-view: kvmsteal tests
+	LC_ALL=C TZ=UTC bash tests/view.sh
 
 check-fleet: kvmsteal tests
 	LC_ALL=C TZ=UTC SANITIZE=$(SANITIZE) bash tests/fleet.sh
@@ -130,8 +137,8 @@ check-fleet: kvmsteal tests
 check-package: kvmsteal tests
 	LC_ALL=C TZ=UTC SANITIZE=$(SANITIZE) bash tests/package.sh
 
-check-trixie: kvmsteal tests
-	LC_ALL=C TZ=UTC SANITIZE=$(SANITIZE) bash tests/trixie.sh
+check-debian13: kvmsteal tests
+	LC_ALL=C TZ=UTC SANITIZE=$(SANITIZE) bash tests/debian13.sh
 
 # The one version number: --version, the man pages, the RPM changelog and
 # the package names take it from the Debian changelog's top entry.
@@ -220,6 +227,6 @@ uninstall:
 clean:
 	rm -rf build kvmsteal
 
-.PHONY: all tests check check-unit check-run check-e2e check-field check-outputs check-cgroup check-holders check-daemon check-terminal check-fleet check-package check-trixie print-version print-man-date print-source-date-epoch fuzz demo deb rpm install uninstall clean
+.PHONY: all tests check check-unit check-cli check-steal check-identity check-safe-writes check-throttling check-holders check-service check-view check-fleet check-package check-debian13 print-version print-man-date print-source-date-epoch fuzz demo deb rpm install uninstall clean
 
 -include $(wildcard build/*.d build/tests/*.d)

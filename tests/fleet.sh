@@ -29,8 +29,8 @@ trap cleanup EXIT INT TERM
 . tests/lib.sh
 if [ -n "${SANITIZE:-}" ] && [ "$SANITIZE" != 0 ]; then
 	# Under the sanitizers what this test adds is the rules and the servers;
-	# the agent's textfile is checked under them by run.sh, field.sh and
-	# outputs.sh.  The plain pass runs it.
+	# the agent's textfile is checked under them by cli.sh, identity.sh and
+	# safe-writes.sh.  The plain pass runs it.
 	echo "SKIP by design: SANITIZE=1: this test checks the rules and the pipeline; the plain pass runs it"
 	exit 0
 fi

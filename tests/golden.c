@@ -6,7 +6,7 @@
  * over but what the snapshots hold), pretends they were taken 10 s apart at
  * 2026-06-01T12:00:00Z (or --interval apart: a tree from
  * scripts/capture-fixture) with USER_HZ 100, and writes the tick's NDJSON to
- * stdout, for tests/run.sh to compare with the case's expected.ndjson. */
+ * stdout, for tests/cli.sh to compare with the case's expected.ndjson. */
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>

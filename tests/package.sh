@@ -54,7 +54,7 @@ deb_tests() {
 	check "version: the changelog's ($(dpkg-deb -f "$deb" Version)) is the Makefile's ($version)" \
 		test "$(dpkg-deb -f "$deb" Version)" = "$version"
 
-	# A user made by an earlier test (outputs.sh) would hide whether the
+	# A user made by an earlier test (safe-writes.sh) would hide whether the
 	# package makes it: it goes, unless something runs as it.
 	if getent passwd kvmsteal >/dev/null; then
 		pgrep -u kvmsteal >/dev/null && skip "a process runs as the user kvmsteal: not removing it"

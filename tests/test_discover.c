@@ -2,7 +2,7 @@
  * VMs, and how soon a process that execs QEMU is found (young: the next
  * scan; settled: within RECHECK_S, its first wait spread by pid; a QEMU
  * look-alike: the next scan), a reused PID, a thread that goes.  The same
- * logic tests/field.sh checks in real time (a late exec, 66 s), here in
+ * logic tests/identity.sh checks in real time (a late exec, 66 s), here in
  * milliseconds. */
 #include <errno.h>
 #include <fcntl.h>

@@ -3,7 +3,7 @@
 
 transitions.py AGENT.ndjson COUNTERS.log PID EVENTS.log TOL
 
-COUNTERS.log: lines "time run_delay_ns throttled_ns..." read by tests/cgroup.sh
+COUNTERS.log: lines "time run_delay_ns throttled_ns..." read by tests/throttling.sh
 every ~50 ms (shell builtins, the time taken with the reads); the throttled
 columns are summed (every cgroup on the vCPUs' paths).  EVENTS.log: lines
 "time limit label" (limit in CPUs, 0: none) when the script changed something.

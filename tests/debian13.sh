@@ -14,7 +14,7 @@
 # /var/cache/kvmsteal-test/ (KVMSTEAL_TRIXIE_CACHE), so that a second run on
 # the same machine skips debootstrap; every run unpacks a fresh copy.  The
 # archive is the one this machine's apt sources name (never written here).
-# Run by `make check-trixie` and by CI (beside its fuzzing), as root; says
+# Run by `make check-debian13` and by CI (beside its fuzzing), as root; says
 # why and runs nothing (a failure under CI=true) without root, debootstrap
 # or a Debian archive.
 set -u
