@@ -101,8 +101,10 @@ void cgroup_mark(struct cgroup_set *set, const struct cgroup_links *links, uint6
  * Then frees the entries no thread marked since the last call, and those
  * that could not be read (a cgroup removed, perhaps made again: the next
  * link opens it anew).  A v1 period is read again when the quota changes
- * and every period_every calls (a period changed alone).  0 or -ENOMEM. */
+ * and every period_every calls (a period changed alone).  A limited
+ * cgroup's throttled counter is read when its vCPUs waited quiet_ns or
+ * more since the last call (cgroup.c).  0 or -ENOMEM. */
 int cgroup_sample_all(struct cgroup_set *set, struct cgroup_sample **samples, size_t *count, size_t *cap,
-		      struct buf *names, uint64_t period_every);
+		      struct buf *names, uint64_t period_every, uint64_t quiet_ns);
 
 #endif

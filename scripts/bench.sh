@@ -7,7 +7,7 @@
 # schema v1 needs (what any agent writing it from /proc pays the kernel).
 #
 #   scripts/bench.sh [--vms N] [--ticks N] [--interval SEC] [--rss-ticks N] [--idle-procs N] [--cgroup]
-#                    [--baseline BIN [--ab-pairs N]]
+#                    [--baseline BIN [--ab-pairs N]] [--nap-ms MS]
 #
 # --baseline BIN also compares this build with another (an earlier commit's,
 # built elsewhere), both without --cgroup-root, on the same VMs: two more
@@ -15,6 +15,10 @@
 # with their slots swapped (a slot alone was worth 3 to 20 % here), N
 # pairs of them (--ab-pairs, 3), and prints this build's cost as a ratio
 # of the other's in each window and their median.
+#
+# --nap-ms MS: how long the idle vCPU threads sleep between wake-ups (10000;
+# a halted guest's vCPU wakes for its timers: 100 makes each VM's vCPUs wait
+# a little every tick, as on a real host).
 #
 # --idle-procs N also starts N sleeping processes that are not QEMU (a busy
 # host's daemons, shells, containers): each is listed every tick, and kvmsteal
@@ -35,7 +39,7 @@
 # Absolute times vary between runs on these shared machines: read the ratios.
 set -u
 cd "$(dirname "$0")/.."
-vms=500 ticks=20 interval=1 rss_ticks=0 idle_procs=0 with_cgroups=0 baseline= ab_pairs=3
+vms=500 ticks=20 interval=1 rss_ticks=0 idle_procs=0 with_cgroups=0 baseline= ab_pairs=3 nap_ms=10000
 while [ $# -gt 0 ]; do
 	case $1 in
 	--vms) vms=$2; shift 2 ;;
@@ -46,6 +50,7 @@ while [ $# -gt 0 ]; do
 	--cgroup) with_cgroups=1; shift ;;
 	--baseline) baseline=$2; shift 2 ;;
 	--ab-pairs) ab_pairs=$2; shift 2 ;;
+	--nap-ms) nap_ms=$2; shift 2 ;;
 	*) echo "usage: $0 [--vms N] [--ticks N] [--interval SEC] [--rss-ticks N] [--idle-procs N]" >&2; exit 64 ;;
 	esac
 done
@@ -97,7 +102,7 @@ C
 fi
 echo "# starting $vms QEMU-shaped processes x 8 threads"
 for i in $(seq 1 "$vms"); do
-	FAKEQEMU_BUSY=0 FAKEQEMU_NAP_MS=10000 FAKEQEMU_SECONDS=3600 ./build/fakeqemu \
+	FAKEQEMU_BUSY=0 FAKEQEMU_NAP_MS=$nap_ms FAKEQEMU_SECONDS=3600 ./build/fakeqemu \
 		-name "guest=bench-$i,debug-threads=on" -uuid "$(printf '%08d-0000-4000-8000-000000000000' "$i")" \
 		-smp 4 -pidfile "$tmp/vm$i.pid" &
 	pids+=($!)
@@ -238,7 +243,7 @@ echo "  $(( (s6 - s2) / 4 )) for $threads threads and $vms VMs"
 syscall_table plain
 if [ "$with_cgroups" = 1 ]; then
 	s2=$(syscalls cg 2 --cgroup-root /sys/fs/cgroup); s6=$(syscalls cg 6 --cgroup-root /sys/fs/cgroup)
-	echo "  $(( (s6 - s2) / 4 )) with --cgroup-root ($vms limited cgroups; the vCPUs sleep 10 s at a time, so few wait in a tick):"
+	echo "  $(( (s6 - s2) / 4 )) with --cgroup-root ($vms limited cgroups; the idle vCPUs wake every $nap_ms ms):"
 	syscall_table cg
 fi
 
@@ -280,7 +285,7 @@ echo "  tick's output buffer ($(( vms * 700 / 1024 )) KiB of records) counted in
 ./kvmsteal --interval "$interval" --count 4 >"$tmp/life.out" &
 agent=$!
 sleep "$(echo "$interval * 1.5" | bc)"
-FAKEQEMU_BUSY=0 FAKEQEMU_NAP_MS=10000 FAKEQEMU_SECONDS=3600 ./build/fakeqemu -name guest=bench-late,debug-threads=on \
+FAKEQEMU_BUSY=0 FAKEQEMU_NAP_MS=$nap_ms FAKEQEMU_SECONDS=3600 ./build/fakeqemu -name guest=bench-late,debug-threads=on \
 	-smp 4 -pidfile "$tmp/late.pid" &
 pids+=($!)
 gone=$(cat "$tmp/vm1.pid")

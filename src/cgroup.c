@@ -214,30 +214,33 @@ static bool read_limit(const struct cgroup_set *set, struct cgroup_entry *entry,
 
 /* Whether the throttled counter must be read this sample.  It grows only
  * while a limit is set and a thread in the cgroup waits, so it is read when
- * one of its vCPU threads waited, and once after a limit went (the base it
- * is then held at), besides its first two samples.  A limit set and removed again between two reads of the
- * limit file is not seen. */
-static bool counter_needed(const struct cgroup_entry *entry)
+ * its vCPU threads waited quiet_ns or more in all, and once after a limit
+ * went (the base it is then held at), besides its first two samples.  Below
+ * quiet_ns (a tenth of a per cent of the tick) the throttling it could have
+ * had is under that much: the next reading gives it to its own tick (see
+ * placed).  A limit set and removed again between two reads of the limit
+ * file is not seen. */
+static bool counter_needed(const struct cgroup_entry *entry, uint64_t quiet_ns)
 {
 	if (entry->reads < 2)
 		return true; /* its first two: the second may follow the first at once (the agent's baseline) */
 	if (entry->limit_cpus == 0)
 		return !entry->unlimited_base;
-	return entry->waited_ns > 0;
+	return entry->waited_ns > 0 && entry->waited_ns >= quiet_ns;
 }
 
-/* Not read while limited and no vCPU waited, the counter may still have
- * grown meanwhile (its other threads throttled): growth since then is
- * placed in this interval only where its vCPUs' wait in this interval
- * covers it (a throttled run queue holds at least one waiting thread);
- * more than that cannot be placed. */
+/* Not read while limited and its vCPUs (nearly) did not wait, the counter
+ * may still have grown meanwhile (its vCPUs' short waits, its other threads
+ * throttled): growth since then is placed in this interval only where its
+ * vCPUs' wait in this interval covers it (a throttled run queue holds at
+ * least one waiting thread); more than that cannot be placed. */
 static bool placed(const struct cgroup_entry *entry, uint64_t value)
 {
 	return !entry->stale || (value >= entry->throttled_ns && value - entry->throttled_ns <= entry->waited_ns);
 }
 
 static void sample_entry(const struct cgroup_set *set, struct cgroup_entry *entry, size_t slot,
-			 uint64_t period_every, struct cgroup_sample *out)
+			 uint64_t period_every, uint64_t quiet_ns, struct cgroup_sample *out)
 {
 	char buf[1024];
 	ssize_t len;
@@ -256,7 +259,7 @@ static void sample_entry(const struct cgroup_set *set, struct cgroup_entry *entr
 		out->valid = out->limit_cpus == 0; /* no counter, and nothing that could throttle */
 		return;
 	}
-	if (!counter_needed(entry)) {
+	if (!counter_needed(entry, quiet_ns)) {
 		entry->stale |= entry->limit_cpus > 0;
 		out->valid = true;
 		out->throttled_ns = entry->throttled_ns;
@@ -281,7 +284,7 @@ static void sample_entry(const struct cgroup_set *set, struct cgroup_entry *entr
 }
 
 int cgroup_sample_all(struct cgroup_set *set, struct cgroup_sample **samples, size_t *count, size_t *cap,
-		      struct buf *names, uint64_t period_every)
+		      struct buf *names, uint64_t period_every, uint64_t quiet_ns)
 {
 	*count = 0;
 	if (array_reserve((void **)samples, cap, set->count, sizeof(**samples)))
@@ -294,7 +297,7 @@ int cgroup_sample_all(struct cgroup_set *set, struct cgroup_sample **samples, si
 		if (buf_append(names, entry->rel ? entry->rel : "", entry->rel ? strlen(entry->rel) + 1 : 1))
 			return -ENOMEM;
 		if (entry->rel && entry->seen)
-			sample_entry(set, entry, i, period_every, out);
+			sample_entry(set, entry, i, period_every, quiet_ns, out);
 		if (entry->rel && (!entry->seen || !out->valid))
 			entry_clear(entry); /* no vCPU thread is in it any more, or it is gone */
 		entry->seen = false;

@@ -135,8 +135,8 @@ static void read_host(struct sampler *s, struct snapshot *snap)
  *                      steal reached 1 %; every 30 s                 not waiting: 30 s
  *   a cgroup's limit   none: every tick; one: every other tick     2 ticks (a v1 period
  *                      (cgroup.c)                                    changed alone: 10 s)
- *   its throttled      limited, in a tick where one of its vCPUs   the split: that tick, or
- *   counter            waited; once after its limit went            none for it (cgroup.c)
+ *   its throttled      limited, in a tick where its vCPUs waited    the split: that tick, or
+ *   counter            0.1 % of it; once after its limit went       none for it (cgroup.c)
  *
  * The cgroup file is the costly one (the kernel prints every hierarchy in
  * it), so it is read again when it matters: a thread moved into a limited
@@ -150,6 +150,16 @@ static void read_host(struct sampler *s, struct snapshot *snap)
 static uint64_t seconds_in_ticks(const struct sampler *s, unsigned seconds)
 {
 	return (uint64_t)seconds * (uint64_t)vm_table_clk_tck(s->table);
+}
+
+/* A limited cgroup whose vCPUs waited less than this since the last tick
+ * (QUIET_PERMILLE of it) has its throttled counter left unread: what it
+ * could have throttled is less, and goes to the next tick read. */
+#define QUIET_PERMILLE 1
+
+static uint64_t quiet_ns(const struct sampler *s)
+{
+	return (uint64_t)((double)s->period_ticks * 1e9 / (double)vm_table_clk_tck(s->table) * QUIET_PERMILLE / 1000);
 }
 
 /* True when the thread waited WAIT_RECHECK_PCT of the time since the last tick. */
@@ -405,5 +415,5 @@ int sampler_take(struct sampler *s, struct snapshot *snap)
 	snap->cgroups_on = true;
 	warn_if_no_cgroup(s);
 	return cgroup_sample_all(&s->cgroups, &snap->cgroups, &snap->cgroup_count, &snap->cgroup_cap, &snap->names,
-				 period_every(s));
+				 period_every(s), quiet_ns(s));
 }
