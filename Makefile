@@ -41,7 +41,7 @@ ALL_LDFLAGS  = $(SANFLAGS) $(LDFLAGS)
 LIB_SRCS  = src/diag.c src/options.c src/procfs.c src/parse.c src/qemu_args.c src/text.c src/names.c src/snapshot.c src/discover.c \
             src/cgroup.c src/vcpus.c src/sample.c src/rate.c src/holders.c src/format.c src/emit.c src/files.c src/output.c src/prom.c src/service.c src/width.c src/history.c src/cells.c src/strip.c src/vmscreen.c src/table.c src/screen.c src/signals.c src/view.c src/loop.c
 LIB_OBJS  = $(LIB_SRCS:src/%.c=build/%.o)
-TEST_BINS = build/test_parse build/test_emit build/test_view build/test_rate build/test_discover build/golden build/check_ndjson build/fakeqemu
+TEST_BINS = build/test_parse build/test_emit build/test_view build/test_rate build/test_discover build/test_cgroup build/golden build/check_ndjson build/fakeqemu
 
 all: kvmsteal
 
@@ -59,7 +59,7 @@ build/options.o: $(CHANGELOG) # --version: a new top entry rebuilds it
 build/tests/%.o: tests/%.c | build
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
-build/test_parse build/test_emit build/test_view build/test_rate build/test_discover build/golden build/check_ndjson: build/%: build/tests/%.o build/libkvmsteal.a
+build/test_parse build/test_emit build/test_view build/test_rate build/test_discover build/test_cgroup build/golden build/check_ndjson: build/%: build/tests/%.o build/libkvmsteal.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CJSON_LIBS) -lm
 
 build/fakeqemu: build/tests/fakeqemu.o

@@ -20,6 +20,7 @@ check "parsers on byte strings" ./build/test_parse
 check "record formatting" ./build/test_emit
 check "the text view: widths, cuts, history, fitted tables" ./build/test_view
 check "rates on hand-built snapshots: figures, identities, limits and moves within an interval" ./build/test_rate
+check "cgroup counters on a fake tree: read when they can have grown, growth found later placed or not" ./build/test_cgroup
 check "discovery on a fake tree with an injected clock: late execs (young, settled, every 30 s), look-alikes, a reused PID, threads" ./build/test_discover
 
 # --- golden: two snapshots of a fake /proc, fixed clocks, exact NDJSON ------
