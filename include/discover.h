@@ -43,6 +43,7 @@ struct thread_entry {
 	uint64_t cpus_at;    /* when to read it again, clock ticks after boot */
 	struct cgroup_links cg; /* with --cgroup-root: the cgroups on a vCPU's path (cgroup.c links them) */
 	uint64_t cg_at;      /* when to read its cgroup file again; 0: never read */
+	uint64_t cg_read_at; /* when it was last read */
 	uint32_t cg_hash;    /* of its cgroup file when last read */
 };
 

@@ -246,38 +246,68 @@ static uint64_t period_every(const struct sampler *s)
 }
 
 /* Reads the thread's cgroup file and links it to the cgroups on its path;
- * an unchanged file whose cgroups are all still in the set keeps its links. */
-static void refresh_cgroups(struct sampler *s, const struct vm_entry *vm, struct thread_entry *thread,
-			    uint64_t now_ticks, const struct schedstat *stat)
+ * an unchanged file whose cgroups are all still in the set keeps its links.
+ * True when the file changed since it was last read (the thread moved). */
+static bool relink(struct sampler *s, const struct vm_entry *vm, struct thread_entry *thread, uint64_t now_ticks)
 {
-	bool thread_waited = waited(s, thread, stat);
 	char buf[4096];
 	struct cgroup_ref ref;
-	uint32_t hash;
+	uint32_t hash, was = thread->cg_hash;
 	ssize_t len;
 
+	thread->cg_at = now_ticks + (thread->cg_at == 0 ? (uint64_t)thread->tid % seconds_in_ticks(s, CGROUP_REFRESH_S)
+							: seconds_in_ticks(s, CGROUP_REFRESH_S));
+	thread->cg_read_at = now_ticks;
+	len = vm_table_read_cgroup(s->table, vm, thread, buf, sizeof(buf));
+	hash = len >= 0 ? text_hash(buf, (size_t)len) : 0;
+	if (len >= 0 && hash == thread->cg_hash && thread->cg.known && cgroup_links_current(&s->cgroups, &thread->cg))
+		; /* the same cgroup: keep its links */
+	else if (len >= 0 && parse_proc_cgroup(buf, (size_t)len, &ref) == 0)
+		cgroup_link(&s->cgroups, &ref, &thread->cg);
+	else
+		memset(&thread->cg, 0, sizeof(thread->cg)); /* unknown: no throttling figure */
+	thread->cg_hash = hash;
+	s->cgroup_reads++;
+	s->cgroup_links += thread->cg.known;
+	return was != 0 && hash != was;
+}
+
+/* A thread's cgroups, read again when it is due (the table above); true
+ * when it moved. */
+static bool refresh_cgroups(struct sampler *s, const struct vm_entry *vm, struct thread_entry *thread,
+			    uint64_t now_ticks, const struct schedstat *stat)
+{
+	bool moved = false;
+
 	if (s->cgroups.root_fd < 0)
-		return;
-	if (thread->cg_at == 0 || now_ticks >= thread->cg_at || thread_waited ||
-	    !cgroup_links_current(&s->cgroups, &thread->cg)) {
-		thread->cg_at = now_ticks + (thread->cg_at == 0 ? (uint64_t)thread->tid % seconds_in_ticks(s, CGROUP_REFRESH_S)
-								: seconds_in_ticks(s, CGROUP_REFRESH_S));
-		len = vm_table_read_cgroup(s->table, vm, thread, buf, sizeof(buf));
-		hash = len >= 0 ? text_hash(buf, (size_t)len) : 0;
-		if (len >= 0 && hash == thread->cg_hash && thread->cg.known &&
-		    cgroup_links_current(&s->cgroups, &thread->cg))
-			; /* the same cgroup: keep its links */
-		else if (len >= 0 && parse_proc_cgroup(buf, (size_t)len, &ref) == 0)
-			cgroup_link(&s->cgroups, &ref, &thread->cg);
-		else
-			memset(&thread->cg, 0, sizeof(thread->cg)); /* unknown: no throttling figure */
-		thread->cg_hash = hash;
-		s->cgroup_reads++;
-		s->cgroup_links += thread->cg.known;
-	}
+		return false;
+	if (thread->cg_at == 0 || now_ticks >= thread->cg_at || waited(s, thread, stat) ||
+	    !cgroup_links_current(&s->cgroups, &thread->cg))
+		moved = relink(s, vm, thread, now_ticks);
 	/* its cgroups' throttled counters are read when it waited at all (or is new) */
 	cgroup_mark(&s->cgroups, &thread->cg,
 		    !thread->sampled || stat->wait_ns < thread->wait_ns ? UINT64_MAX : stat->wait_ns - thread->wait_ns);
+	return moved;
+}
+
+/* One vCPU found moved: its VM was most likely moved whole (libvirt, an
+ * operator), so every other vCPU of it not read this tick is read now, and
+ * its sample (already in snap, from first on) takes its new links: the move
+ * costs the VM this one tick's split, not a later one when an idle vCPU is
+ * next read. */
+static void relink_the_rest(struct sampler *s, struct vm_entry *vm, struct snapshot *snap, size_t first,
+			    uint64_t now_ticks)
+{
+	for (size_t i = 0; i < vm->thread_count; i++) {
+		struct thread_entry *thread = &vm->threads[i];
+		if (thread->gone || thread->vcpu_id < 0 || thread->cg_read_at == now_ticks)
+			continue;
+		relink(s, vm, thread, now_ticks);
+		cgroup_mark(&s->cgroups, &thread->cg, 0);
+		for (size_t k = first; k < snap->thread_count; k++)
+			if (snap->threads[k].tid == thread->tid)
+				snap->threads[k].cg = thread->cg;
+	}
 }
 
 static int read_schedstat(const struct vm_entry *vm, const struct thread_entry *thread,
@@ -309,6 +339,9 @@ static bool schedstat_blank(const struct schedstat *stat)
  * left out of this tick, and dropped when it is gone (ESRCH on its fd). */
 static int sample_threads(struct sampler *s, struct vm_entry *vm, struct snapshot *snap, uint64_t now_ticks)
 {
+	size_t first = snap->thread_count;
+	bool moved = false;
+
 	for (size_t i = 0; i < vm->thread_count; i++) {
 		struct thread_entry *thread = &vm->threads[i];
 		struct schedstat stat;
@@ -323,7 +356,7 @@ static int sample_threads(struct sampler *s, struct vm_entry *vm, struct snapsho
 			continue;
 		if (thread->vcpu_id >= 0) {
 			refresh_cpus(s, vm, thread, now_ticks);
-			refresh_cgroups(s, vm, thread, now_ticks, &stat);
+			moved |= refresh_cgroups(s, vm, thread, now_ticks, &stat);
 		}
 		thread->sampled = true;
 		thread->wait_ns = stat.wait_ns;
@@ -345,6 +378,8 @@ static int sample_threads(struct sampler *s, struct vm_entry *vm, struct snapsho
 		if (snapshot_add_thread(snap, &sample))
 			return -ENOMEM;
 	}
+	if (moved)
+		relink_the_rest(s, vm, snap, first, now_ticks);
 	return 0;
 }
 
