@@ -62,6 +62,7 @@ struct vm_table {
 	bool on_procfs;         /* the real /proc: listings skip what procfs_list_ids says */
 	long clk_tck;
 	struct fd_budget budget;
+	const struct thread_hooks *hooks; /* borrowed */
 	struct vm_generation cur, next;
 	struct id_list pids;    /* scratch: the root listing */
 	struct id_list tids;    /* scratch: one VM's task/ listing */
@@ -96,12 +97,12 @@ static void close_kept(int *fd, struct fd_budget *budget)
 	*fd = -1;
 }
 
-static void thread_entry_close(struct thread_entry *thread, struct fd_budget *budget)
+static void thread_entry_close(struct thread_entry *thread, const struct vm_entry *vm)
 {
-	close_kept(&thread->schedstat_fd, budget);
-	close_kept(&thread->cgroup_fd, budget);
-	free(thread->cpus);
-	thread->cpus = NULL;
+	close_kept(&thread->schedstat_fd, vm->budget);
+	close_kept(&thread->cgroup_fd, vm->budget);
+	if (vm->hooks->forget)
+		vm->hooks->forget(thread);
 }
 
 static void vm_entry_free(struct vm_entry *vm)
@@ -109,7 +110,7 @@ static void vm_entry_free(struct vm_entry *vm)
 	if (!vm)
 		return;
 	for (size_t i = 0; i < vm->thread_count; i++)
-		thread_entry_close(&vm->threads[i], vm->budget);
+		thread_entry_close(&vm->threads[i], vm);
 	close_kept(&vm->task_fd, vm->budget);
 	close_kept(&vm->stat_fd, vm->budget);
 	close_kept(&vm->dir_fd, vm->budget);
@@ -256,6 +257,7 @@ static struct vm_entry *vm_entry_new(struct vm_table *table, const struct id_ent
 	vm->starttime = starttime;
 	vm->root_fd = table->root_fd;
 	vm->budget = &table->budget;
+	vm->hooks = table->hooks;
 	vm->dir_fd = vm->stat_fd = vm->task_fd = -1;
 	vm_entry_keep_fds(vm);
 	if (vm_entry_refresh(vm) != 0)
@@ -451,13 +453,14 @@ static void fd_budget_init(struct fd_budget *budget)
 	budget->limit = allowed > budget->reserved ? allowed - budget->reserved : 0;
 }
 
-struct vm_table *vm_table_new(int root_fd)
+struct vm_table *vm_table_new(int root_fd, const struct thread_hooks *hooks)
 {
 	struct vm_table *table = calloc(1, sizeof(*table));
 
 	if (!table)
 		return NULL;
 	table->root_fd = root_fd;
+	table->hooks = hooks;
 	table->on_procfs = procfs_is_procfs(root_fd);
 	table->clk_tck = sysconf(_SC_CLK_TCK);
 	fd_budget_init(&table->budget);
@@ -479,8 +482,7 @@ long vm_table_clk_tck(const struct vm_table *table)
 	return table->clk_tck;
 }
 
-static int thread_entry_open(struct vm_table *table, struct vm_entry *vm, int tid, struct thread_entry *thread,
-			     thread_first_look look)
+static int thread_entry_open(struct vm_table *table, struct vm_entry *vm, int tid, struct thread_entry *thread)
 {
 	char path[48];
 	int err;
@@ -488,7 +490,7 @@ static int thread_entry_open(struct vm_table *table, struct vm_entry *vm, int ti
 	memset(thread, 0, sizeof(*thread));
 	thread->tid = tid;
 	thread->schedstat_fd = thread->cgroup_fd = -1;
-	err = look(vm, thread);
+	err = table->hooks->first_look(vm, thread);
 	if (err)
 		return err;
 	snprintf(path, sizeof(path), "task/%d/schedstat", tid);
@@ -533,7 +535,7 @@ static int list_threads(struct vm_table *table, const struct vm_entry *vm)
 
 /* Both lists are sorted by tid: one merge; a gone entry whose tid is listed
  * again is a new thread (a reused TID). */
-int vm_table_sync_threads(struct vm_table *table, struct vm_entry *vm, thread_first_look look)
+int vm_table_sync_threads(struct vm_table *table, struct vm_entry *vm)
 {
 	size_t old_i = 0, count = 0;
 	int err;
@@ -549,17 +551,17 @@ int vm_table_sync_threads(struct vm_table *table, struct vm_entry *vm, thread_fi
 	for (size_t i = 0; i < table->tids.len; i++) {
 		int tid = table->tids.entries[i].id;
 		while (old_i < vm->thread_count && vm->threads[old_i].tid < tid)
-			thread_entry_close(&vm->threads[old_i++], &table->budget);
+			thread_entry_close(&vm->threads[old_i++], vm);
 		if (old_i < vm->thread_count && vm->threads[old_i].tid == tid && !vm->threads[old_i].gone)
 			table->merged[count++] = vm->threads[old_i++];
-		else if (thread_entry_open(table, vm, tid, &table->merged[count], look) == 0)
+		else if (thread_entry_open(table, vm, tid, &table->merged[count]) == 0)
 			count++;
 	}
 	while (old_i < vm->thread_count)
-		thread_entry_close(&vm->threads[old_i++], &table->budget);
+		thread_entry_close(&vm->threads[old_i++], vm);
 	if (array_reserve((void **)&vm->threads, &vm->thread_cap, count, sizeof(*vm->threads))) {
 		for (size_t i = 0; i < count; i++)
-			thread_entry_close(&table->merged[i], &table->budget);
+			thread_entry_close(&table->merged[i], vm);
 		vm->thread_count = 0;
 		return -ENOMEM;
 	}
@@ -586,9 +588,9 @@ ssize_t vm_table_read_cgroup(struct vm_table *table, const struct vm_entry *vm, 
 	return thread->cgroup_fd < 0 ? vm_read_file(vm, path, buf, size) : procfs_pread(thread->cgroup_fd, buf, size);
 }
 
-void vm_table_thread_gone(struct vm_table *table, struct vm_entry *vm, struct thread_entry *thread)
+void vm_table_thread_gone(struct vm_entry *vm, struct thread_entry *thread)
 {
-	thread_entry_close(thread, &table->budget);
+	thread_entry_close(thread, vm);
 	thread->gone = true;
 	vm->thread_gone = true;
 }

@@ -55,13 +55,22 @@ static bool own_proc(int root_fd)
 	return strcmp(link, self) == 0;
 }
 
+/* Frees what this module hung on a thread entry (the table's forget hook). */
+static void forget_thread(struct thread_entry *thread)
+{
+	free(thread->watch.cpus);
+	thread->watch.cpus = NULL;
+}
+
+static const struct thread_hooks hooks = { .first_look = vcpus_first_look, .forget = forget_thread };
+
 struct sampler *sampler_new(int root_fd)
 {
 	struct sampler *sampler = calloc(1, sizeof(*sampler));
 
 	if (!sampler)
 		return NULL;
-	if (!(sampler->table = vm_table_new(root_fd))) {
+	if (!(sampler->table = vm_table_new(root_fd, &hooks))) {
 		free(sampler);
 		return NULL;
 	}
@@ -167,8 +176,8 @@ static bool waited(const struct sampler *s, const struct thread_entry *thread, c
 {
 	double period_ns = (double)s->period_ticks * 1e9 / (double)vm_table_clk_tck(s->table);
 
-	return thread->sampled && stat->wait_ns > thread->wait_ns &&
-	       (double)(stat->wait_ns - thread->wait_ns) * 100.0 >= WAIT_RECHECK_PCT * period_ns;
+	return thread->watch.sampled && stat->wait_ns > thread->watch.wait_ns &&
+	       (double)(stat->wait_ns - thread->watch.wait_ns) * 100.0 >= WAIT_RECHECK_PCT * period_ns;
 }
 
 /* A thread's affinity: from the kernel (sched_getaffinity costs a seventh of
@@ -197,22 +206,23 @@ static int read_cpus(const struct sampler *s, const struct vm_entry *vm, int tid
 static void refresh_cpus(const struct sampler *s, const struct vm_entry *vm, struct thread_entry *thread,
 			 uint64_t now_ticks)
 {
+	struct thread_watch *w = &thread->watch;
 	char cpus[CPU_LIST_MAX + 1];
 	uint64_t every = seconds_in_ticks(s, CPUS_REFRESH_S);
 
-	if (thread->cpus_at && now_ticks < thread->cpus_at)
+	if (w->cpus_at && now_ticks < w->cpus_at)
 		return;
 	/* the first time, spread over the vCPUs (each is read now): not all of them again in one tick */
-	thread->cpus_at = now_ticks + (thread->cpus_at == 0 ? (uint64_t)thread->tid % every
+	w->cpus_at = now_ticks + (w->cpus_at == 0 ? (uint64_t)thread->tid % every
 					: every > s->period_ticks ? every - s->period_ticks : 0);
 	if (read_cpus(s, vm, thread->tid, cpus)) {
-		free(thread->cpus);
-		thread->cpus = NULL; /* unknown: no cpus key, never a made-up one */
+		free(w->cpus);
+		w->cpus = NULL; /* unknown: no cpus key, never a made-up one */
 		return;
 	}
-	if (!thread->cpus || strcmp(thread->cpus, cpus) != 0) {
-		free(thread->cpus);
-		thread->cpus = strdup(cpus);
+	if (!w->cpus || strcmp(w->cpus, cpus) != 0) {
+		free(w->cpus);
+		w->cpus = strdup(cpus);
 	}
 }
 
@@ -250,25 +260,26 @@ static uint64_t period_every(const struct sampler *s)
  * True when the file changed since it was last read (the thread moved). */
 static bool relink(struct sampler *s, const struct vm_entry *vm, struct thread_entry *thread, uint64_t now_ticks)
 {
+	struct thread_watch *w = &thread->watch;
 	char buf[4096];
 	struct cgroup_ref ref;
-	uint32_t hash, was = thread->cg_hash;
+	uint32_t hash, was = w->cg_hash;
 	ssize_t len;
 
-	thread->cg_at = now_ticks + (thread->cg_at == 0 ? (uint64_t)thread->tid % seconds_in_ticks(s, CGROUP_REFRESH_S)
+	w->cg_at = now_ticks + (w->cg_at == 0 ? (uint64_t)thread->tid % seconds_in_ticks(s, CGROUP_REFRESH_S)
 							: seconds_in_ticks(s, CGROUP_REFRESH_S));
-	thread->cg_read_at = now_ticks;
+	w->cg_read_at = now_ticks;
 	len = vm_table_read_cgroup(s->table, vm, thread, buf, sizeof(buf));
 	hash = len >= 0 ? text_hash(buf, (size_t)len) : 0;
-	if (len >= 0 && hash == thread->cg_hash && thread->cg.known && cgroup_links_current(&s->cgroups, &thread->cg))
+	if (len >= 0 && hash == w->cg_hash && w->cg.known && cgroup_links_current(&s->cgroups, &w->cg))
 		; /* the same cgroup: keep its links */
 	else if (len >= 0 && parse_proc_cgroup(buf, (size_t)len, &ref) == 0)
-		cgroup_link(&s->cgroups, &ref, &thread->cg);
+		cgroup_link(&s->cgroups, &ref, &w->cg);
 	else
-		memset(&thread->cg, 0, sizeof(thread->cg)); /* unknown: no throttling figure */
-	thread->cg_hash = hash;
+		memset(&w->cg, 0, sizeof(w->cg)); /* unknown: no throttling figure */
+	w->cg_hash = hash;
 	s->cgroup_reads++;
-	s->cgroup_links += thread->cg.known;
+	s->cgroup_links += w->cg.known;
 	return was != 0 && hash != was;
 }
 
@@ -277,16 +288,17 @@ static bool relink(struct sampler *s, const struct vm_entry *vm, struct thread_e
 static bool refresh_cgroups(struct sampler *s, const struct vm_entry *vm, struct thread_entry *thread,
 			    uint64_t now_ticks, const struct schedstat *stat)
 {
+	struct thread_watch *w = &thread->watch;
 	bool moved = false;
 
 	if (s->cgroups.root_fd < 0)
 		return false;
-	if (thread->cg_at == 0 || now_ticks >= thread->cg_at || waited(s, thread, stat) ||
-	    !cgroup_links_current(&s->cgroups, &thread->cg))
+	if (w->cg_at == 0 || now_ticks >= w->cg_at || waited(s, thread, stat) ||
+	    !cgroup_links_current(&s->cgroups, &w->cg))
 		moved = relink(s, vm, thread, now_ticks);
 	/* its cgroups' throttled counters are read when it waited at all (or is new) */
-	cgroup_mark(&s->cgroups, &thread->cg,
-		    !thread->sampled || stat->wait_ns < thread->wait_ns ? UINT64_MAX : stat->wait_ns - thread->wait_ns);
+	cgroup_mark(&s->cgroups, &w->cg,
+		    !w->sampled || stat->wait_ns < w->wait_ns ? UINT64_MAX : stat->wait_ns - w->wait_ns);
 	return moved;
 }
 
@@ -300,13 +312,13 @@ static void relink_the_rest(struct sampler *s, struct vm_entry *vm, struct snaps
 {
 	for (size_t i = 0; i < vm->thread_count; i++) {
 		struct thread_entry *thread = &vm->threads[i];
-		if (thread->gone || thread->vcpu_id < 0 || thread->cg_read_at == now_ticks)
+		if (thread->gone || thread->who.vcpu_id < 0 || thread->watch.cg_read_at == now_ticks)
 			continue;
 		relink(s, vm, thread, now_ticks);
-		cgroup_mark(&s->cgroups, &thread->cg, 0);
+		cgroup_mark(&s->cgroups, &thread->watch.cg, 0);
 		for (size_t k = first; k < snap->thread_count; k++)
 			if (snap->threads[k].tid == thread->tid)
-				snap->threads[k].cg = thread->cg;
+				snap->threads[k].cg = thread->watch.cg;
 	}
 }
 
@@ -349,17 +361,17 @@ static int sample_threads(struct sampler *s, struct vm_entry *vm, struct snapsho
 
 		err = read_schedstat(vm, thread, &stat);
 		if (err == -ESRCH || err == -ENOENT) {
-			vm_table_thread_gone(s->table, vm, thread);
+			vm_table_thread_gone(vm, thread);
 			continue;
 		}
 		if (err)
 			continue;
-		if (thread->vcpu_id >= 0) {
+		if (thread->who.vcpu_id >= 0) {
 			refresh_cpus(s, vm, thread, now_ticks);
 			moved |= refresh_cgroups(s, vm, thread, now_ticks, &stat);
 		}
-		thread->sampled = true;
-		thread->wait_ns = stat.wait_ns;
+		thread->watch.sampled = true;
+		thread->watch.wait_ns = stat.wait_ns;
 		s->threads_read++;
 		if (schedstat_blank(&stat)) {
 			s->threads_blank++;
@@ -367,13 +379,13 @@ static int sample_threads(struct sampler *s, struct vm_entry *vm, struct snapsho
 		}
 		struct thread_sample sample = {
 			.tid = thread->tid, .starttime = thread->starttime,
-			.vcpu_id = thread->vcpu_id, .tcg = thread->tcg,
+			.vcpu_id = thread->who.vcpu_id, .tcg = thread->who.tcg,
 			.cpu_ns = stat.cpu_ns, .wait_ns = stat.wait_ns, .runs = stat.timeslices, .cpus_off = NO_TEXT,
-			.cg = thread->cg,
+			.cg = thread->watch.cg,
 		};
-		memcpy(sample.comm, thread->comm, sizeof(sample.comm));
-		if (thread->cpus && thread->vcpu_id >= 0 &&
-		    (sample.cpus_off = snapshot_add_text(snap, thread->cpus)) == NO_TEXT)
+		memcpy(sample.comm, thread->who.comm, sizeof(sample.comm));
+		if (thread->watch.cpus && thread->who.vcpu_id >= 0 &&
+		    (sample.cpus_off = snapshot_add_text(snap, thread->watch.cpus)) == NO_TEXT)
 			return -ENOMEM;
 		if (snapshot_add_thread(snap, &sample))
 			return -ENOMEM;
@@ -396,7 +408,7 @@ static int sample_vm(struct sampler *s, struct vm_entry *vm, struct snapshot *sn
 {
 	struct vm_sample *sample;
 
-	if (vm_table_sync_threads(s->table, vm, vcpus_first_look))
+	if (vm_table_sync_threads(s->table, vm))
 		return 0; /* vanished since the scan: gone next tick */
 	for (size_t i = 0; i < vm->thread_count; i++)
 		vcpus_look_again(vm, &vm->threads[i]);

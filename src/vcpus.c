@@ -22,7 +22,7 @@ static int read_thread_stat(const struct vm_entry *vm, struct thread_entry *thre
 		return (int)len;
 	if (parse_pid_stat(buf, (size_t)len, stat))
 		return -EINVAL;
-	thread->guest_time = thread->guest_time || stat->guest_time > 0;
+	thread->who.guest_time = thread->who.guest_time || stat->guest_time > 0;
 	return 0;
 }
 
@@ -30,34 +30,34 @@ static void name_thread(struct thread_entry *thread, const struct vm_entry *vm, 
 {
 	struct vcpu_name vcpu;
 
-	thread->named_vcpu = VCPU_NONE;
-	thread->tcg = false;
-	snprintf(thread->comm, sizeof(thread->comm), "%s", comm);
+	thread->who.named_vcpu = VCPU_NONE;
+	thread->who.tcg = false;
+	snprintf(thread->who.comm, sizeof(thread->who.comm), "%s", comm);
 	if (parse_vcpu_comm(comm, strlen(comm), &vcpu)) {
-		thread->named_vcpu = vcpu.id;
-		thread->tcg = vcpu.tcg;
+		thread->who.named_vcpu = vcpu.id;
+		thread->who.tcg = vcpu.tcg;
 	}
 	/* a thread that still carries the main thread's name may be renamed */
-	if (thread->named_vcpu != VCPU_NONE || thread->tid == vm->pid || strcmp(comm, vm->main_comm) != 0)
-		thread->name_checks = 0;
+	if (thread->who.named_vcpu != VCPU_NONE || thread->tid == vm->pid || strcmp(comm, vm->main_comm) != 0)
+		thread->who.name_checks = 0;
 }
 
 /* Looks at a thread again while it may still get its name or its first
  * guest time; on a QEMU that names its vCPUs this stops after a few ticks. */
 void vcpus_look_again(const struct vm_entry *vm, struct thread_entry *thread)
 {
-	bool for_name = thread->name_checks > 0;
-	bool for_guest_time = vm->source != VCPU_SOURCE_COMM && !thread->guest_time && thread->tid != vm->pid;
+	bool for_name = thread->who.name_checks > 0;
+	bool for_guest_time = vm->source != VCPU_SOURCE_COMM && !thread->who.guest_time && thread->tid != vm->pid;
 	struct pid_stat stat;
 
-	if (thread->just_opened) {
-		thread->just_opened = false;
+	if (thread->who.just_opened) {
+		thread->who.just_opened = false;
 		return;
 	}
 	if (!for_name && !for_guest_time)
 		return;
 	if (for_name)
-		thread->name_checks--;
+		thread->who.name_checks--;
 	if (read_thread_stat(vm, thread, &stat) == 0 && for_name)
 		name_thread(thread, vm, stat.comm);
 }
@@ -75,22 +75,22 @@ void vcpus_number(struct vm_entry *vm)
 
 	vm->source = VCPU_SOURCE_GUEST_TIME;
 	for (size_t i = 0; i < vm->thread_count; i++) {
-		if (vm->threads[i].named_vcpu != VCPU_NONE)
+		if (vm->threads[i].who.named_vcpu != VCPU_NONE)
 			vm->source = VCPU_SOURCE_COMM;
-		any_guest_time = any_guest_time || (vm->threads[i].guest_time && vm->threads[i].tid != vm->pid);
+		any_guest_time = any_guest_time || (vm->threads[i].who.guest_time && vm->threads[i].tid != vm->pid);
 	}
 	if (vm->source == VCPU_SOURCE_GUEST_TIME && !any_guest_time)
 		vm->source = VCPU_SOURCE_NONE;
 	for (size_t i = 0; i < vm->thread_count; i++) {
 		struct thread_entry *thread = &vm->threads[i];
 		if (vm->source == VCPU_SOURCE_COMM)
-			thread->vcpu_id = thread->named_vcpu;
+			thread->who.vcpu_id = thread->who.named_vcpu;
 		else if (thread->tid == vm->pid)
-			thread->vcpu_id = VCPU_NONE; /* QEMU's main thread never runs a vCPU */
+			thread->who.vcpu_id = VCPU_NONE; /* QEMU's main thread never runs a vCPU */
 		else if (vm->source == VCPU_SOURCE_NONE)
-			thread->vcpu_id = VCPU_UNKNOWN;
+			thread->who.vcpu_id = VCPU_UNKNOWN;
 		else
-			thread->vcpu_id = thread->guest_time ? next++ : VCPU_NONE;
+			thread->who.vcpu_id = thread->who.guest_time ? next++ : VCPU_NONE;
 	}
 }
 
@@ -99,12 +99,12 @@ int vcpus_first_look(const struct vm_entry *vm, struct thread_entry *thread)
 	struct pid_stat stat;
 	int err;
 
-	thread->name_checks = NAME_CHECKS;
+	thread->who.name_checks = NAME_CHECKS;
 	err = read_thread_stat(vm, thread, &stat);
 	if (err)
 		return err;
 	thread->starttime = stat.starttime;
-	thread->just_opened = true;
+	thread->who.just_opened = true;
 	name_thread(thread, vm, stat.comm);
 	return 0;
 }

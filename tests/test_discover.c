@@ -106,11 +106,24 @@ static void remove_root(void)
 		fprintf(stderr, "cannot remove %s\n", root);
 }
 
+/* The threads the table said it was dropping (its forget hook), by tid. */
+static int forgotten[8];
+static size_t forgotten_count;
+
+static void forget(struct thread_entry *thread)
+{
+	if (forgotten_count < sizeof(forgotten) / sizeof(forgotten[0]))
+		forgotten[forgotten_count++] = thread->tid;
+}
+
+static const struct thread_hooks hooks = { .first_look = vcpus_first_look, .forget = forget };
+
 /* A table over a new, empty tree; end() frees both. */
 static struct vm_table *begin(int *fd)
 {
 	*fd = open_root();
-	return vm_table_new(*fd);
+	forgotten_count = 0;
+	return vm_table_new(*fd, &hooks);
 }
 
 static void end(struct vm_table *t, int fd)
@@ -220,7 +233,9 @@ static void test_pid_reused(void)
 }
 
 /* Threads follow task/: a gone thread is dropped at the next sync, a new
- * one added and looked at (its name makes it a vCPU). */
+ * one added and looked at (its name makes it a vCPU); the forget hook is
+ * called for every thread that goes, so the module that hung something on
+ * it frees it. */
 static void test_threads(void)
 {
 	static const char *three[] = { "call_rcu", "CPU 0/KVM", "CPU 1/KVM" };
@@ -233,18 +248,24 @@ static void test_threads(void)
 	exec_qemu(500, 0);
 	CHECK(vms(t, now, &pid) == 1);
 	vm = vm_table_vm(t, 0);
-	CHECK(vm_table_sync_threads(t, vm, vcpus_first_look) == 0 && vm->thread_count == 3);
-	CHECK(vm->thread_count == 3 && vm->threads[2].named_vcpu == 0);
+	CHECK(vm_table_sync_threads(t, vm) == 0 && vm->thread_count == 3);
+	CHECK(vm->thread_count == 3 && vm->threads[2].who.named_vcpu == 0);
 	process(500, "qemu-system-x86", qemu_argv, sizeof(qemu_argv) - 1, 4, three, 0);
 	CHECK(vms(t, now + 1, &pid) == 1);
 	vm = vm_table_vm(t, 0);
-	CHECK(vm_table_sync_threads(t, vm, vcpus_first_look) == 0 && vm->thread_count == 4);
-	CHECK(vm->thread_count == 4 && vm->threads[3].named_vcpu == 1);
-	vm_table_thread_gone(t, vm, &vm->threads[1]); /* its files said ESRCH */
+	CHECK(vm_table_sync_threads(t, vm) == 0 && vm->thread_count == 4);
+	CHECK(vm->thread_count == 4 && vm->threads[3].who.named_vcpu == 1);
+	CHECK(forgotten_count == 0);
+	vm_table_thread_gone(vm, &vm->threads[1]); /* its files said ESRCH */
+	CHECK(forgotten_count == 1 && forgotten[0] == 501);
 	snprintf(rel, sizeof(rel), "rm -rf '%s/500/task/501'", root);
 	CHECK(system(rel) == 0);
-	CHECK(vm_table_sync_threads(t, vm, vcpus_first_look) == 0 && vm->thread_count == 3);
+	CHECK(vm_table_sync_threads(t, vm) == 0 && vm->thread_count == 3);
 	CHECK(vm->thread_count == 3 && vm->threads[1].tid == 502 && !vm->threads[1].gone);
+	CHECK(forgotten_count == 2 && forgotten[1] == 501); /* its entry, at the sync */
+	vm_table_free(t);
+	CHECK(forgotten_count == 5); /* the VM's three, with the VM */
+	t = NULL;
 	end(t, fd);
 }
 
