@@ -28,7 +28,8 @@ struct view {
 	const struct tick_figures *shown; /* what the last frame showed, for redraws */
 };
 
-/* live: draw on the terminal at out_fd (keys from in_fd).  0 or -errno. */
+/* live: draw on the terminal at out_fd (keys from in_fd), and handle Ctrl-Z
+ * from now on (the terminal given back first).  0 or -errno. */
 int view_open(struct view *v, bool live, int in_fd, int out_fd, double interval_s);
 
 /* The tick's table: appended to out (not live), or drawn (live).  figures

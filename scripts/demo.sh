@@ -11,16 +11,8 @@ cd "$(dirname "$0")/.."
 make -s kvmsteal build/fakeqemu build/spin.img
 
 cpus=$(nproc)
-tmp=$(mktemp -d)
-pids=()
 . tests/lib.sh
-cleanup() {
-	kill_pidfiles
-	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
+scratch
 uuid() { cat /proc/sys/kernel/random/uuid; }
 
 if kvm_usable && start_guest kvm web "demo-web" "$(uuid)" && start_guest kvm db "demo-db" "$(uuid)"; then
@@ -46,7 +38,7 @@ if [ "$(id -u)" -eq 0 ] && [ -w /sys/fs/cgroup/cpu/cgroup.procs ] && mkdir "$cg"
 	cgroup_args=(--cgroup-root /sys/fs/cgroup)
 	echo "# demo-db is in a 0.25-CPU cgroup ($cg): its steal is its own limit (THROTTLED); demo-web's is the host (CONTENTION)"
 	cleanup_cgroup() { while read -r t; do echo "$t" >/sys/fs/cgroup/cpu/tasks; done <"$cg/tasks" 2>/dev/null; rmdir "$cg"; }
-	trap 'cleanup_cgroup 2>/dev/null; cleanup' EXIT INT TERM
+	at_exit 'cleanup_cgroup 2>/dev/null'
 else
 	echo "# cgroups cannot be written here (needs root and a cgroup v1 cpu controller): only contention is shown"
 fi

@@ -60,8 +60,6 @@ static int open_outputs(struct agent *a)
 		diag("cannot take the terminal for the text view");
 		return EX_IOERR;
 	}
-	if (a->view.live) /* elsewhere Ctrl-Z stops the agent as it stops any program */
-		signals_take_suspend();
 	return 0;
 }
 

@@ -62,6 +62,7 @@ int view_open(struct view *v, bool live, int in_fd, int out_fd, double interval_
 	v->table.vcpu_history = &v->vcpu_history;
 	if ((err = screen_open(&v->screen, in_fd, out_fd)))
 		return err;
+	signals_take_suspend(); /* elsewhere Ctrl-Z stops the agent as it stops any program */
 	snprintf(waiting, sizeof(waiting), "kvmsteal: the first figures come after one interval (%.1f s)  q: quit",
 		 interval_s);
 	return buf_append(&v->frame, waiting, strlen(waiting)) || screen_draw(&v->screen, &v->frame) ? -EIO : 0;

@@ -7,19 +7,9 @@ set -u
 cd "$(dirname "$0")/.."
 export LC_ALL=C TZ=UTC
 
-tmp=$(mktemp -d)
-fake_pids=()
-cleanup() {
-	for pid in "${fake_pids[@]}"; do kill "$pid" 2>/dev/null; done
-	wait 2>/dev/null
-	umount "$tmp/small" 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
 . tests/lib.sh
-
-# Drops what differs between two runs of the same tick: the clock fields.
-strip_clock() { sed -E 's/"@timestamp":"[^"]*",//; s/"interval_s":[0-9.]+,//'; }
+scratch
+at_exit 'umount "$tmp/small" 2>/dev/null'
 
 # The golden textfiles, as a consumer reads them (promtool).
 for case_dir in tests/fixtures/*/; do
@@ -171,7 +161,7 @@ check "real /proc: schema v1" ./build/check_ndjson <"$tmp/real.out"
 # A QEMU-shaped process: found by argv[0], named, its vCPU threads counted.
 ./build/fakeqemu -name 'guest=smoke,,test,debug-threads=on' -uuid 0F0E0D0C-0B0A-4908-8706-050403020100 \
 	-smp 3 -pidfile "$tmp/fake.pid" &
-fake_pids+=($!)
+pids+=($!)
 for _ in $(seq 100); do [ -s "$tmp/fake.pid" ] && break; sleep 0.05; done
 fake=$(cat "$tmp/fake.pid" 2>/dev/null)
 ./kvmsteal --interval 0.3 --count 2 >"$tmp/fake.out"

@@ -20,17 +20,15 @@
 set -u
 cd "$(dirname "$0")/.."
 export LC_ALL=C TZ=UTC
-tmp=$(mktemp -d)
-root=""
-cleanup() {
-	if [ -n "$root" ]; then
-		for m in dev/pts dev sys proc; do umount -l "$root/$m" 2>/dev/null; done
-		rm -rf --one-file-system "$root"
-	fi
-	rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
 . tests/lib.sh
+scratch
+root=""
+remove_root() {
+	[ -n "$root" ] || return 0
+	for m in dev/pts dev sys proc; do umount -l "$root/$m" 2>/dev/null; done
+	rm -rf --one-file-system "$root"
+}
+at_exit remove_root
 
 [ "$(id -u)" = 0 ] || skip_all "debootstrap and chroot need root"
 command -v debootstrap >/dev/null || skip_all "no debootstrap (scripts/install-deps.sh --test installs it)"

@@ -17,16 +17,9 @@
 set -u
 cd "$(dirname "$0")/.."
 export LC_ALL=C TZ=UTC
-tmp=$(mktemp -d)
-chmod 755 "$tmp" # node_exporter runs as prometheus and reads the textfiles in it
-pids=()
-cleanup() {
-	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
-	wait 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
 . tests/lib.sh
+scratch
+chmod 755 "$tmp" # node_exporter runs as prometheus and reads the textfiles in it
 if [ -n "${SANITIZE:-}" ] && [ "$SANITIZE" != 0 ]; then
 	# Under the sanitizers what this test adds is the rules and the servers;
 	# the agent's textfile is checked under them by cli.sh, identity.sh and
@@ -34,9 +27,7 @@ if [ -n "${SANITIZE:-}" ] && [ "$SANITIZE" != 0 ]; then
 	echo "SKIP by design: SANITIZE=1: this test checks the rules and the pipeline; the plain pass runs it"
 	exit 0
 fi
-for tool in prometheus promtool prometheus-alertmanager victoria-metrics prometheus-node-exporter curl jq python3 setpriv; do
-	command -v "$tool" >/dev/null || { fail "$tool is not installed (./scripts/install-deps.sh --test)"; exit 1; }
-done
+need prometheus promtool prometheus-alertmanager victoria-metrics prometheus-node-exporter curl jq python3 setpriv
 WINDOW=20 # the test rules' rate window, seconds
 
 # Free loopback ports for the 6 servers, bound together so that none repeats.

@@ -29,16 +29,8 @@ cd "$(dirname "$0")/.."
 export LC_ALL=C TZ=UTC
 TOL=5
 
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
-	kill_pidfiles
-	wait 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
 . tests/lib.sh
+scratch
 
 # The sanitizer pass has holders.c under ASan in the unit loop's fixtures
 # (who-holds: every branch with exact values); this test's point is the real

@@ -14,21 +14,12 @@ set -u
 cd "$(dirname "$0")/.."
 export LC_ALL=C TZ=UTC
 
-tmp=$(mktemp -d)
-chmod 755 "$tmp" # node_exporter's user reads the textfile directory in it
-pids=()
-cleanup() {
-	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
-	kill_pidfiles
-	pkill -f "$tmp/" 2>/dev/null
-	wait 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
 . tests/lib.sh
+scratch
+chmod 755 "$tmp" # node_exporter's user reads the textfile directory in it
+at_exit 'pkill -f "$tmp/" 2>/dev/null' # what the launchers exec'd
 
-need() { command -v "$1" >/dev/null || { fail "$1 is not installed (./scripts/install-deps.sh --test)"; exit 1; }; }
-need jq; need curl; need qemu-system-x86_64; need prometheus-node-exporter
+need jq curl qemu-system-x86_64 prometheus-node-exporter
 accel=tcg
 kvm_usable && accel=kvm
 echo "     guests use -accel $accel"

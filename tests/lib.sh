@@ -1,6 +1,40 @@
-# Shell helpers shared by the test scripts and scripts/demo.sh, sourced with
-# $tmp set to a scratch directory and an array pids=() that the caller's
-# cleanup kills.  Every wait has a timeout.
+# Shell helpers shared by the test scripts and scripts/demo.sh.  A script
+# calls scratch first: the helpers below write in its $tmp and add what they
+# start to its pids.  Every wait has a timeout.
+
+# scratch: a scratch directory $tmp, the list pids=() of the processes the
+# script starts, and at_exit CMD for anything else to undo.  On exit, by
+# the end of the script, a failure, Ctrl-C or SIGTERM: every process in pids,
+# in a pidfile in $tmp or left as a background job is stopped (continued too,
+# in case it was stopped), then the at_exit commands run in order, then $tmp
+# goes.
+scratch() {
+	tmp=$(mktemp -d)
+	pids=()
+	exit_cmds=()
+	trap scratch_end EXIT
+	trap 'exit 130' INT TERM
+}
+at_exit() { exit_cmds+=("$1"); }
+scratch_end() {
+	local pid cmd
+	for pid in "${pids[@]}" $(jobs -p); do
+		kill "$pid" 2>/dev/null || true
+		kill -CONT "$pid" 2>/dev/null || true
+	done
+	kill_pidfiles
+	wait 2>/dev/null || true
+	for cmd in "${exit_cmds[@]}"; do eval "$cmd" || true; done
+	rm -rf "$tmp"
+}
+
+# need TOOL...: each is installed, or the script fails saying how to get it
+need() {
+	local tool
+	for tool; do
+		command -v "$tool" >/dev/null || { fail "$tool is not installed (./scripts/install-deps.sh --test)"; exit 1; }
+	done
+}
 
 failures=0
 passes=0
@@ -48,9 +82,13 @@ start_guest() {
 		2>>"$tmp/qemu.err" && wait_for_file "$tmp/$2.pid"
 }
 
+# strip_clock: drops what differs between two runs of the same tick, the clock fields
+strip_clock() { sed -E 's/"@timestamp":"[^"]*",//; s/"interval_s":[0-9.]+,//'; }
+
 # kill_pidfiles: stops every process named by a pidfile in $tmp
 kill_pidfiles() {
-	for f in "$tmp"/*.pid; do [ -s "$f" ] && kill "$(cat "$f")" 2>/dev/null; done
+	local f
+	for f in "$tmp"/*.pid; do [ -s "$f" ] && { kill "$(cat "$f")" 2>/dev/null || true; }; done
 	return 0
 }
 

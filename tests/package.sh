@@ -12,10 +12,8 @@
 set -u
 cd "$(dirname "$0")/.."
 export LC_ALL=C TZ=UTC
-tmp=$(mktemp -d)
-cleanup() { rm -rf "$tmp"; }
-trap cleanup EXIT INT TERM
 . tests/lib.sh
+scratch
 version=$(make -s -f Makefile print-version)
 man_date=$(make -s -f Makefile print-man-date)
 # The sanitizer pass leaves this test to the plain pass by design (said, not

@@ -10,19 +10,10 @@
 set -u
 cd "$(dirname "$0")/.."
 export LC_ALL=C TZ=UTC
-tmp=$(mktemp -d)
-chmod 755 "$tmp" # the unprivileged users below reach directories in it
-pids=()
-cleanup() {
-	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; kill -CONT "$pid" 2>/dev/null; done
-	wait 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
 . tests/lib.sh
-for tool in curl prometheus-node-exporter setpriv systemd-sysusers; do
-	command -v "$tool" >/dev/null || { fail "$tool is not installed (./scripts/install-deps.sh --test)"; exit 1; }
-done
+scratch
+chmod 755 "$tmp" # the unprivileged users below reach directories in it
+need curl prometheus-node-exporter setpriv systemd-sysusers
 root=tests/fixtures/basic/t1
 agent_args=(--proc-root "$root" --interval 0.2)
 

@@ -7,19 +7,10 @@
 set -u
 cd "$(dirname "$0")/.."
 export LC_ALL=C TZ=UTC
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
-	wait 2>/dev/null
-	[ -n "${hp:-}" ] && { umount "$hp/proc" 2>/dev/null; rm -rf "$hp"; }
-	rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
 . tests/lib.sh
-for tool in systemd-analyze logrotate rsyslogd socat; do
-	command -v "$tool" >/dev/null || { fail "$tool is not installed (./scripts/install-deps.sh --test)"; exit 1; }
-done
+scratch
+at_exit '[ -z "${hp:-}" ] || { umount "$hp/proc" 2>/dev/null; rm -rf "$hp"; }'
+need systemd-analyze logrotate rsyslogd socat
 
 # --- make install / uninstall ------------------------------------------------
 make -s install PREFIX=/usr DESTDIR="$tmp/root" >/dev/null

@@ -26,19 +26,10 @@ TOL_OWN=3
 TOL_PIDSTAT=5
 IDLE_MAX=5
 
-tmp=$(mktemp -d)
-pids=()   # every process this script starts, killed on exit whatever happens
-cleanup() {
-	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
-	kill_pidfiles
-	wait 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
 . tests/lib.sh
+scratch
 
-need() { command -v "$1" >/dev/null || { fail "$1 is not installed (./scripts/install-deps.sh --test)"; exit 1; }; }
-need jq; need pidstat; need socat
+need jq pidstat socat
 fake_vm() { start_fake "$@" || fail "QEMU-shaped process $1 did not start"; }
 
 # own_schedstat PID... > FILE: "tid wait_ns" for every thread, and the time

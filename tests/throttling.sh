@@ -35,14 +35,11 @@ TOL=2
 TICK_TOL=5
 WINDOW=4
 
-tmp=$(mktemp -d)
-pids=()
+. tests/lib.sh
+scratch
 cpu_root=/sys/fs/cgroup/cpu
 cg="$cpu_root/kvmsteal-test-$$"
-cleanup() {
-	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
-	wait 2>/dev/null
-	kill_pidfiles
+remove_cgroups() {
 	# a killed QEMU leaves its cgroup only once it has exited: retry for a while
 	for d in "$cg"/tr/vm "$cg"/tr/moved "$cg"/tr "$cg"/vm2/vcpu0 "$cg"/vm2/vcpu1 "$cg"/vm2/emulator "$cg"/vm2 "$cg"/vm "$cg"/guest "$cg"; do
 		for _ in $(seq 50); do
@@ -52,10 +49,8 @@ cleanup() {
 			sleep 0.1
 		done
 	done 2>/dev/null
-	rm -rf "$tmp"
 }
-trap cleanup EXIT INT TERM
-. tests/lib.sh
+at_exit remove_cgroups
 
 if [ "$(id -u)" -ne 0 ] || [ ! -w "$cpu_root/cgroup.procs" ] || ! mkdir "$cg" 2>/dev/null; then
 	skip_all "the cgroup v1 cpu controller is not writable at $cpu_root (needs root and that controller)"

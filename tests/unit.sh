@@ -8,12 +8,8 @@ set -u
 cd "$(dirname "$0")/.."
 export LC_ALL=C TZ=UTC
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 . tests/lib.sh
-
-# Drops what differs between two runs of the same tick: the clock fields.
-strip_clock() { sed -E 's/"@timestamp":"[^"]*",//; s/"interval_s":[0-9.]+,//'; }
+scratch
 
 # --- unit tests of the parsers ---------------------------------------------
 check "parsers on byte strings" ./build/test_parse

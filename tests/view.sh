@@ -10,19 +10,10 @@
 set -u
 cd "$(dirname "$0")/.."
 export LC_ALL=C TZ=UTC
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-	tmux -S "$tmp/tmux.sock" kill-server 2>/dev/null
-	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
-	wait 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
 . tests/lib.sh
-for tool in tmux python3; do
-	command -v "$tool" >/dev/null || { fail "$tool is not installed (./scripts/install-deps.sh --test)"; exit 1; }
-done
+scratch
+at_exit 'tmux -S "$tmp/tmux.sock" kill-server 2>/dev/null'
+need tmux python3
 t() { tmux -S "$tmp/tmux.sock" -u "$@"; } # a tmux server of this test's own
 
 long1=production-database-server-01 long2=production-database-server-02 cjk='データベース-01' emoji='web-🚀-01'
