@@ -119,7 +119,7 @@ elif [ "${CI:-}" = true ]; then
 else
 	echo "SKIP a: perf sched cannot record here: $(tail -n 1 "$tmp/perf.log")"
 fi
-kill_pidfiles; for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done; wait 2>/dev/null; pids=(); rm -f "$tmp"/*.pid
+stop_started
 
 echo "== b. two VMs' vCPUs on CPU 1"
 start_fake b1 1 -name guest=hold-b1,debug-threads=on -smp 1 || exit 1
@@ -129,7 +129,7 @@ taskset -pc 1 "$(thread_of "$b1" "CPU 0/KVM")" >/dev/null
 taskset -pc 1 "$(thread_of "$b2" "CPU 0/KVM")" >/dev/null
 { roles "$b1" 1; roles "$b2" 1; } >"$tmp/roles"
 measure b "$b1:vm_cpus_other_vms_pct>25" "$b2:vm_cpus_other_vms_pct>25" "$b1:vm_cpus_host_pct<25"
-kill_pidfiles; wait 2>/dev/null; rm -f "$tmp"/*.pid
+stop_started
 
 echo "== c. a VM's two vCPUs unpinned, a host spinner unpinned"
 start_fake c 2 -name guest=hold-c,debug-threads=on -smp 2 || exit 1

@@ -5,9 +5,8 @@
 # scratch: a scratch directory $tmp, the list pids=() of the processes the
 # script starts, and at_exit CMD for anything else to undo.  On exit, by
 # the end of the script, a failure, Ctrl-C or SIGTERM: every process in pids,
-# in a pidfile in $tmp or left as a background job is stopped (continued too,
-# in case it was stopped), then the at_exit commands run in order, then $tmp
-# goes.
+# in a pidfile in $tmp or left as a background job is stopped (stop_all),
+# then the at_exit commands run in order, then $tmp goes.
 scratch() {
 	tmp=$(mktemp -d)
 	pids=()
@@ -17,15 +16,55 @@ scratch() {
 }
 at_exit() { exit_cmds+=("$1"); }
 scratch_end() {
-	local pid cmd
-	for pid in "${pids[@]}" $(jobs -p); do
-		kill "$pid" 2>/dev/null || true
-		kill -CONT "$pid" 2>/dev/null || true
-	done
-	kill_pidfiles
-	wait 2>/dev/null || true
+	local cmd
+	stop_started
 	for cmd in "${exit_cmds[@]}"; do eval "$cmd" || true; done
 	rm -rf "$tmp"
+}
+
+# stop_started: stops (stop_all) what the script started so far, the
+# processes in pids, in a pidfile in $tmp and its background jobs; pids is
+# emptied and the pidfiles removed.
+stop_started() {
+	local f named=()
+	for f in "$tmp"/*.pid; do
+		if [ -s "$f" ]; then named+=("$(cat "$f")"); fi
+	done
+	stop_all "${pids[@]}" "${named[@]}" $(jobs -p)
+	pids=()
+	rm -f "$tmp"/*.pid
+}
+
+# alive PID: the process exists and has not exited (a zombie has)
+alive() {
+	local state
+	state=$(ps -o state= -p "$1" 2>/dev/null) || return 1
+	[ -n "$state" ] && [ "$state" != Z ]
+}
+
+# stop_all PID...: SIGTERM to each, once.  A process stopped by a signal
+# (state T) is continued after it, so that it can act on it; never one that
+# runs: a SIGCONT discards a pending SIGSTOP, and LeakSanitizer's tracer,
+# which attaches to an ASan build as it exits, waits for that stop forever.
+# Whatever still runs 20 s later is killed, and said.
+stop_all() {
+	local pid list
+	list=$(printf '%s\n' "$@" | grep -E '^[0-9]+$' | sort -un)
+	for pid in $list; do
+		kill "$pid" 2>/dev/null || continue
+		if [ "$(ps -o state= -p "$pid" 2>/dev/null)" = T ]; then kill -CONT "$pid" 2>/dev/null || true; fi
+	done
+	for _ in $(seq 200); do
+		for pid in $list; do alive "$pid" && { sleep 0.1; continue 2; }; done
+		break
+	done
+	for pid in $list; do
+		if alive "$pid"; then
+			echo "# cleanup: process $pid still runs 20 s after SIGTERM: killed"
+			kill -KILL "$pid" 2>/dev/null || true
+		fi
+	done
+	wait 2>/dev/null || true
 }
 
 # need TOOL...: each is installed, or the script fails saying how to get it
@@ -84,13 +123,6 @@ start_guest() {
 
 # strip_clock: drops what differs between two runs of the same tick, the clock fields
 strip_clock() { sed -E 's/"@timestamp":"[^"]*",//; s/"interval_s":[0-9.]+,//'; }
-
-# kill_pidfiles: stops every process named by a pidfile in $tmp
-kill_pidfiles() {
-	local f
-	for f in "$tmp"/*.pid; do [ -s "$f" ] && { kill "$(cat "$f")" 2>/dev/null || true; }; done
-	return 0
-}
 
 # wait_for_vcpus PID N: QEMU writes its pidfile before it starts its vCPU threads
 wait_for_vcpus() {
